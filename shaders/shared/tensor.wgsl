@@ -1,0 +1,33 @@
+// Shared declarations for every kernel. Keep in sync with src/kernels/mod.rs.
+
+// A range of channels of an NCHW f32 tensor. Element (n, c, p) of the view,
+// p = y * width + x, is at ((n * c_total + c_offset + c) * plane + p). Views
+// let a kernel read or write part of a concatenation without copying it.
+struct View {
+    c_total: u32,
+    c_offset: u32,
+    channels: u32,
+    plane: u32,
+}
+
+// Spatial ops (pooling, resizing) read one view and write another of another size.
+struct SpatialParams {
+    src: View,
+    dst: View,
+    in_h: u32,
+    in_w: u32,
+    out_h: u32,
+    out_w: u32,
+}
+
+const WG: u32 = 64u;
+
+fn view_index(v: View, n: u32, c: u32, p: u32) -> u32 {
+    return (n * v.c_total + v.c_offset + c) * v.plane + p;
+}
+
+// Workgroups are laid out in x and y because one dimension holds at most
+// 65535 of them; z is left to the kernel (image and channel blocks).
+fn linear_group(wg: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return wg.y * nwg.x + wg.x;
+}

@@ -1,0 +1,82 @@
+//! Storage buffers: upload, allocation, read-back.
+
+use anyhow::{Context as _, Result};
+use wgpu::util::DeviceExt as _;
+
+use super::GpuContext;
+
+const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+
+impl GpuContext {
+    /// A storage buffer holding `data`.
+    pub fn upload(&self, label: &str, data: &[f32]) -> wgpu::Buffer {
+        // Zero-length bindings are invalid; a 1-element buffer stands in.
+        let data: &[f32] = if data.is_empty() { &[0.0] } else { data };
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: bytemuck::cast_slice(data),
+                usage: STORAGE,
+            })
+    }
+
+    /// An uninitialized storage buffer of `bytes` (at least 4).
+    pub fn storage(&self, label: &str, bytes: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: bytes.max(4).next_multiple_of(4),
+            usage: STORAGE,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// A uniform buffer holding one parameter struct.
+    pub fn uniform<T: bytemuck::Pod>(&self, label: &str, value: &T) -> wgpu::Buffer {
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: bytemuck::bytes_of(value),
+                usage: wgpu::BufferUsages::UNIFORM,
+            })
+    }
+
+    /// Copies the first `len` f32 of `buffer` starting at element `offset`
+    /// back to the host, waiting for all submitted work.
+    pub fn read(&self, buffer: &wgpu::Buffer, offset: u64, len: usize) -> Result<Vec<f32>> {
+        let bytes = (len * 4) as u64;
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("read-back"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(buffer, offset * 4, &staging, 0, bytes);
+        self.queue.submit([encoder.finish()]);
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .context("waiting for the GPU")?;
+        rx.recv()
+            .context("read-back callback dropped")?
+            .context("mapping read-back buffer")?;
+        let data =
+            bytemuck::cast_slice(&staging.get_mapped_range(..).context("reading back")?).to_vec();
+        staging.unmap();
+        Ok(data)
+    }
+
+    /// Writes `data` into `buffer` at element `offset`.
+    pub fn write(&self, buffer: &wgpu::Buffer, offset: u64, data: &[f32]) {
+        self.queue
+            .write_buffer(buffer, offset * 4, bytemuck::cast_slice(data));
+    }
+}

@@ -1,0 +1,127 @@
+//! A recorded kernel launch: pipeline, bind group and grid, built once and
+//! replayed every run. A batch is a list of these in one compute pass.
+
+use anyhow::{Result, bail, ensure};
+
+use super::GpuContext;
+use super::shaders::Shader;
+
+/// Invocations per workgroup of every kernel (`WG` in shaders/shared/tensor.wgsl).
+pub const WORKGROUP: u32 = 64;
+
+pub struct Dispatch {
+    /// Kernel name for reports, e.g. `conv3x3_d2`.
+    pub label: String,
+    pub pipeline: wgpu::ComputePipeline,
+    pub bind_group: wgpu::BindGroup,
+    pub groups: [u32; 3],
+    /// Useful floating-point operations (a multiply-add counts 2).
+    pub flops: u64,
+    /// Bytes of activations and weights read and written, at least once each.
+    pub bytes: u64,
+}
+
+/// Builds one [`Dispatch`]: params go to binding 0, buffers to the given bindings.
+pub struct DispatchBuilder<'a> {
+    ctx: &'a GpuContext,
+    shader: Shader,
+    entry: &'static str,
+    constants: Vec<(&'static str, f64)>,
+}
+
+impl<'a> DispatchBuilder<'a> {
+    pub fn new(ctx: &'a GpuContext, shader: Shader, entry: &'static str) -> Self {
+        Self {
+            ctx,
+            shader,
+            entry,
+            constants: Vec::new(),
+        }
+    }
+
+    /// Sets a pipeline-overridable constant (`override` in WGSL).
+    pub fn constant(mut self, name: &'static str, value: u32) -> Self {
+        self.constants.push((name, f64::from(value)));
+        self
+    }
+
+    /// `threads` invocations along x (spread over x and y workgroups as the
+    /// per-dimension limit requires) times `z` workgroups along z.
+    pub fn build<P: bytemuck::Pod>(
+        self,
+        label: String,
+        params: &P,
+        buffers: &[(u32, &wgpu::Buffer)],
+        threads: u64,
+        z: u32,
+    ) -> Result<Dispatch> {
+        let groups = grid(self.ctx, threads.div_ceil(u64::from(WORKGROUP)), z, &label)?;
+        let pipeline =
+            self.ctx
+                .pipelines
+                .get(&self.ctx.device, self.shader, self.entry, &self.constants);
+        let uniform = self.ctx.uniform(&label, params);
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: uniform.as_entire_binding(),
+        }];
+        for &(binding, buffer) in buffers {
+            ensure!(
+                buffer.size() <= self.ctx.max_binding_bytes(),
+                "{label}: a buffer of {} bytes exceeds this adapter's storage binding limit of {} bytes",
+                buffer.size(),
+                self.ctx.max_binding_bytes()
+            );
+            entries.push(wgpu::BindGroupEntry {
+                binding,
+                resource: buffer.as_entire_binding(),
+            });
+        }
+        let bind_group = self
+            .ctx
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(&label),
+                layout: &pipeline.get_bind_group_layout(0),
+                entries: &entries,
+            });
+        Ok(Dispatch {
+            label,
+            pipeline,
+            bind_group,
+            groups,
+            flops: 0,
+            bytes: 0,
+        })
+    }
+}
+
+/// Spreads `groups` workgroups over x and y; shaders recover the linear
+/// index with `linear_group`.
+fn grid(ctx: &GpuContext, groups: u64, z: u32, label: &str) -> Result<[u32; 3]> {
+    let max = u64::from(ctx.limits.max_compute_workgroups_per_dimension);
+    let x = groups.clamp(1, max);
+    let y = groups.div_ceil(x).max(1);
+    if y > max || u64::from(z) > max || z == 0 {
+        bail!(
+            "{label}: grid of {groups} x {z} workgroups exceeds this adapter's limit of {max} per dimension"
+        );
+    }
+    Ok([x as u32, y as u32, z])
+}
+
+impl GpuContext {
+    /// Records all dispatches into one compute pass and submits them once.
+    pub fn run(&self, dispatches: &[Dispatch]) {
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            for d in dispatches {
+                pass.set_pipeline(&d.pipeline);
+                pass.set_bind_group(0, &d.bind_group, &[]);
+                pass.dispatch_workgroups(d.groups[0], d.groups[1], d.groups[2]);
+            }
+        }
+        self.queue.submit([encoder.finish()]);
+    }
+}

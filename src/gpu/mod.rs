@@ -1,0 +1,11 @@
+//! Everything that talks to wgpu: adapter and device, buffers, compiled
+//! pipelines, shader sources, and recorded dispatches.
+
+mod buffers;
+mod context;
+mod dispatch;
+mod pipelines;
+pub mod shaders;
+
+pub use context::{ADAPTER_ENV, AdapterChoice, GpuContext, list_adapters};
+pub use dispatch::{Dispatch, DispatchBuilder};

@@ -1,0 +1,65 @@
+//! The WGSL sources, built into the binary.
+//!
+//! WGSL has no `#include`, so shared declarations live in `shaders/shared/`
+//! and a kernel pulls one in with a line `//#include "shared/NAME.wgsl"`,
+//! which [`Shader::source`] replaces by the file's text.
+
+/// One kernel family: a `shaders/<name>.wgsl` file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Shader {
+    pub name: &'static str,
+    raw: &'static str,
+}
+
+macro_rules! shader {
+    ($name:literal) => {
+        Shader {
+            name: $name,
+            raw: include_str!(concat!("../../shaders/", $name, ".wgsl")),
+        }
+    };
+}
+
+pub const CONV: Shader = shader!("conv");
+pub const BATCHNORM: Shader = shader!("batchnorm");
+pub const POOL: Shader = shader!("pool");
+pub const UPSAMPLE: Shader = shader!("upsample");
+pub const ELEMENTWISE: Shader = shader!("elementwise");
+
+/// Every kernel family, for validation and pipeline warm-up.
+pub const ALL: &[Shader] = &[CONV, BATCHNORM, POOL, UPSAMPLE, ELEMENTWISE];
+
+/// Files under `shaders/shared/`, by the path used in `//#include`.
+const SHARED: &[(&str, &str)] = &[(
+    "shared/tensor.wgsl",
+    include_str!("../../shaders/shared/tensor.wgsl"),
+)];
+
+const INCLUDE: &str = "//#include ";
+
+impl Shader {
+    /// The complete WGSL text with every include expanded.
+    ///
+    /// # Panics
+    /// If an include names a file that is not in `SHARED`; the naga test
+    /// validates every shader, so this cannot reach a release.
+    pub fn source(&self) -> String {
+        let mut out = String::with_capacity(self.raw.len() * 2);
+        for line in self.raw.lines() {
+            match line.trim().strip_prefix(INCLUDE) {
+                Some(path) => {
+                    let path = path.trim().trim_matches('"');
+                    let text = SHARED
+                        .iter()
+                        .find(|(p, _)| *p == path)
+                        .unwrap_or_else(|| panic!("{}.wgsl includes unknown {path}", self.name))
+                        .1;
+                    out.push_str(text);
+                }
+                None => out.push_str(line),
+            }
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,227 @@
+//! 2D convolution (shaders/conv.wgsl): K x K (K = 1 or 3), stride 1, padding
+//! `dilation * (K - 1) / 2`, bias, optional ReLU, input = channel
+//! concatenation of views `a` and `b`.
+
+use anyhow::{Result, ensure};
+use bytemuck::{Pod, Zeroable};
+use rayon::prelude::*;
+
+use super::{Bound, View, f32_bytes};
+use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, shaders};
+
+/// Output pixels per invocation (`PX` in conv.wgsl).
+pub const PX: u32 = 4;
+/// Output channels per invocation; weights are packed in blocks of this many.
+pub const OCB: u32 = 8;
+
+/// Keep in sync with `ConvParams` in shaders/conv.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct ConvParams {
+    pub a: View,
+    /// Second input, channels `a.channels..` of the concatenation; `channels = 0` if none.
+    pub b: View,
+    pub dst: View,
+    pub height: u32,
+    pub width: u32,
+    pub tiles_x: u32,
+    pub cout_blocks: u32,
+    pub relu: u32,
+    pub _pad: [u32; 3],
+}
+
+/// The static shape of a conv layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConvSpec {
+    pub cin: u32,
+    pub cout: u32,
+    pub k: u32,
+    pub dilation: u32,
+    pub relu: bool,
+}
+
+impl ConvSpec {
+    pub fn padding(&self) -> u32 {
+        self.dilation * (self.k - 1) / 2
+    }
+
+    /// Weight elements in PyTorch's OIHW layout.
+    pub fn weight_len(&self) -> usize {
+        (self.cout * self.cin * self.k * self.k) as usize
+    }
+
+    pub fn params(
+        &self,
+        a: View,
+        b: Option<View>,
+        dst: View,
+        height: u32,
+        width: u32,
+    ) -> ConvParams {
+        let b = b.unwrap_or(View { channels: 0, ..a });
+        assert_eq!(a.channels + b.channels, self.cin, "conv input channels");
+        assert_eq!(dst.channels, self.cout, "conv output channels");
+        ConvParams {
+            a,
+            b,
+            dst,
+            height,
+            width,
+            tiles_x: width.div_ceil(PX),
+            cout_blocks: self.cout.div_ceil(OCB),
+            relu: u32::from(self.relu),
+            _pad: [0; 3],
+        }
+    }
+
+    /// Multiply-adds times 2, per image of `height x width`.
+    pub fn flops(&self, height: u32, width: u32) -> u64 {
+        2 * u64::from(height * width) * self.weight_len() as u64
+    }
+}
+
+/// Repacks OIHW weights to the shader's `[cout_blocks][cin][K*K][OCB]`
+/// layout, zero-padding the last block past `cout`.
+pub fn pack_weights(spec: &ConvSpec, oihw: &[f32]) -> Vec<f32> {
+    assert_eq!(oihw.len(), spec.weight_len());
+    let taps = (spec.k * spec.k) as usize;
+    let (cin, cout, ocb) = (spec.cin as usize, spec.cout as usize, OCB as usize);
+    let blocks = cout.div_ceil(ocb);
+    let mut packed = vec![0.0; blocks * cin * taps * ocb];
+    for co in 0..cout {
+        let (block, lane) = (co / ocb, co % ocb);
+        for ci in 0..cin {
+            for t in 0..taps {
+                packed[((block * cin + ci) * taps + t) * ocb + lane] =
+                    oihw[(co * cin + ci) * taps + t];
+            }
+        }
+    }
+    packed
+}
+
+/// Bias zero-padded to whole blocks of [`OCB`].
+pub fn pack_bias(spec: &ConvSpec, bias: &[f32]) -> Vec<f32> {
+    assert_eq!(bias.len(), spec.cout as usize);
+    let mut packed = bias.to_vec();
+    packed.resize((spec.cout.div_ceil(OCB) * OCB) as usize, 0.0);
+    packed
+}
+
+/// Records the conv over `batch` images. `weights` and `bias` are packed.
+#[allow(clippy::too_many_arguments)]
+pub fn dispatch(
+    ctx: &GpuContext,
+    spec: &ConvSpec,
+    p: &ConvParams,
+    batch: u32,
+    a: &wgpu::Buffer,
+    b: Option<&wgpu::Buffer>,
+    weights: &wgpu::Buffer,
+    bias: &wgpu::Buffer,
+    dst: Bound,
+) -> Result<Dispatch> {
+    ensure!(
+        spec.k == 1 || spec.k == 3,
+        "conv kernel size {} (only 1 and 3 are implemented)",
+        spec.k
+    );
+    let z = batch
+        .checked_mul(p.cout_blocks)
+        .filter(|&z| z <= ctx.limits.max_compute_workgroups_per_dimension);
+    let Some(z) = z else {
+        anyhow::bail!(
+            "conv: {batch} images x {} channel blocks exceed the adapter's workgroup limit; use a smaller batch",
+            p.cout_blocks
+        );
+    };
+    let label = format!("conv{k}x{k}_d{d}", k = spec.k, d = spec.dilation);
+    let mut d = DispatchBuilder::new(ctx, shaders::CONV, "main")
+        .constant("K", spec.k)
+        .constant("DIL", spec.dilation)
+        .build(
+            label,
+            p,
+            &[
+                (1, a),
+                (2, b.unwrap_or(a)),
+                (3, weights),
+                (4, bias),
+                (5, dst.buffer),
+            ],
+            u64::from(p.height) * u64::from(p.tiles_x),
+            z,
+        )?;
+    let pixels = u64::from(batch) * u64::from(p.height * p.width);
+    d.flops = spec.flops(p.height, p.width) * u64::from(batch);
+    d.bytes = f32_bytes(pixels * u64::from(spec.cin + spec.cout) + spec.weight_len() as u64);
+    Ok(d)
+}
+
+/// CPU reference. Mirrors conv.wgsl's arithmetic: for each output, a sum
+/// over input channels, then rows, then columns of the window (zero outside
+/// the image), then + bias, then ReLU. The shader blocks 4 pixels x 8
+/// channels per invocation; here each output plane is one task, filled
+/// tap by tap in the same summation order.
+#[allow(clippy::too_many_arguments)]
+pub fn cpu(
+    spec: &ConvSpec,
+    p: &ConvParams,
+    batch: u32,
+    a: &[f32],
+    b: &[f32],
+    oihw: &[f32],
+    bias: &[f32],
+    dst: &mut [f32],
+) {
+    let (h, w) = (p.height as usize, p.width as usize);
+    let (k, dil, pad) = (spec.k as usize, spec.dilation as i64, spec.padding() as i64);
+    let planes: Vec<(u32, u32, Vec<f32>)> = (0..batch)
+        .flat_map(|n| (0..spec.cout).map(move |co| (n, co)))
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(n, co)| {
+            let mut acc = vec![0.0f32; h * w];
+            for ci in 0..spec.cin {
+                let (src, base) = if ci < p.a.channels {
+                    (a, p.a.index(n, ci, 0))
+                } else {
+                    (b, p.b.index(n, ci - p.a.channels, 0))
+                };
+                for ky in 0..k {
+                    for kx in 0..k {
+                        let wv = oihw[((co * spec.cin + ci) as usize * k + ky) * k + kx];
+                        let dy = ky as i64 * dil - pad;
+                        let dx = kx as i64 * dil - pad;
+                        for y in 0..h {
+                            let iy = y as i64 + dy;
+                            if iy < 0 || iy >= h as i64 {
+                                continue;
+                            }
+                            for x in 0..w {
+                                let ix = x as i64 + dx;
+                                if ix >= 0 && ix < w as i64 {
+                                    acc[y * w + x] = wv.mul_add(
+                                        src[base + iy as usize * w + ix as usize],
+                                        acc[y * w + x],
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for v in &mut acc {
+                *v += bias[co as usize];
+                if spec.relu {
+                    *v = v.max(0.0);
+                }
+            }
+            (n, co, acc)
+        })
+        .collect();
+    for (n, co, plane) in planes {
+        let start = p.dst.index(n, co, 0);
+        dst[start..start + h * w].copy_from_slice(&plane);
+    }
+}

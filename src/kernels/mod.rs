@@ -1,0 +1,123 @@
+//! One module per shader family: the `Pod` parameter struct (kept in sync
+//! with the WGSL side), the dispatch math, and a plain-Rust CPU reference
+//! that mirrors the shader and defines what the kernel must compute.
+
+pub mod batchnorm;
+pub mod conv;
+pub mod elementwise;
+pub mod pool;
+pub mod upsample;
+
+use bytemuck::{Pod, Zeroable};
+
+/// A range of channels of an NCHW f32 tensor, `View` in
+/// shaders/shared/tensor.wgsl (keep in sync). Element (n, c, p) of the view
+/// lives at `((n * c_total + c_offset + c) * plane + p)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct View {
+    pub c_total: u32,
+    pub c_offset: u32,
+    pub channels: u32,
+    pub plane: u32,
+}
+
+impl View {
+    /// All channels of a tensor with `channels` channels of `plane` pixels.
+    pub fn whole(channels: u32, plane: u32) -> Self {
+        Self {
+            c_total: channels,
+            c_offset: 0,
+            channels,
+            plane,
+        }
+    }
+
+    /// Channels `offset .. offset + channels` of a tensor with `c_total`.
+    pub fn slice(c_total: u32, offset: u32, channels: u32, plane: u32) -> Self {
+        assert!(
+            offset + channels <= c_total,
+            "view past the tensor's channels"
+        );
+        Self {
+            c_total,
+            c_offset: offset,
+            channels,
+            plane,
+        }
+    }
+
+    pub fn index(&self, n: u32, c: u32, p: u32) -> usize {
+        ((n * self.c_total + self.c_offset + c) * self.plane + p) as usize
+    }
+
+    /// Elements of the view over `batch` images.
+    pub fn len(&self, batch: u32) -> u64 {
+        u64::from(batch) * u64::from(self.channels) * u64::from(self.plane)
+    }
+}
+
+/// Parameters of pooling and resizing, `SpatialParams` in
+/// shaders/shared/tensor.wgsl (keep in sync).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct SpatialParams {
+    pub src: View,
+    pub dst: View,
+    pub in_h: u32,
+    pub in_w: u32,
+    pub out_h: u32,
+    pub out_w: u32,
+}
+
+impl SpatialParams {
+    /// `channels` channels of `src` (in_h x in_w) into `dst` (out_h x out_w).
+    pub fn new(src: View, dst: View, (in_h, in_w): (u32, u32), (out_h, out_w): (u32, u32)) -> Self {
+        assert_eq!(
+            src.channels, dst.channels,
+            "spatial op changes channel count"
+        );
+        assert_eq!(src.plane, in_h * in_w);
+        assert_eq!(dst.plane, out_h * out_w);
+        Self {
+            src,
+            dst,
+            in_h,
+            in_w,
+            out_h,
+            out_w,
+        }
+    }
+}
+
+/// A GPU buffer and the view of it an op reads or writes.
+#[derive(Clone, Copy)]
+pub struct Bound<'a> {
+    pub buffer: &'a wgpu::Buffer,
+    pub view: View,
+}
+
+/// Bytes of `elements` f32 values.
+pub(crate) fn f32_bytes(elements: u64) -> u64 {
+    elements * 4
+}
+
+/// Records a pooling or resizing kernel: one invocation per output element.
+pub(crate) fn spatial_dispatch(
+    ctx: &crate::gpu::GpuContext,
+    shader: crate::gpu::shaders::Shader,
+    p: &SpatialParams,
+    batch: u32,
+    src: &wgpu::Buffer,
+    dst: &wgpu::Buffer,
+) -> anyhow::Result<crate::gpu::Dispatch> {
+    let mut d = crate::gpu::DispatchBuilder::new(ctx, shader, "main").build(
+        shader.name.to_owned(),
+        p,
+        &[(1, src), (2, dst)],
+        p.dst.len(1),
+        batch,
+    )?;
+    d.bytes = f32_bytes(p.src.len(batch) + p.dst.len(batch));
+    Ok(d)
+}

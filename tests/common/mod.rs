@@ -1,0 +1,63 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::sync::OnceLock;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use u2cut::gpu::{AdapterChoice, GpuContext};
+
+/// Set to 1 (as CI does) to make GPU tests fail instead of skip without an adapter.
+pub const REQUIRE_GPU_ENV: &str = "U2CUT_REQUIRE_GPU";
+
+/// The one GPU context of this test binary, or `None` (with a notice) when
+/// there is no adapter and `U2CUT_REQUIRE_GPU=1` is not set.
+pub fn gpu() -> Option<GpuContext> {
+    static CTX: OnceLock<Result<GpuContext, String>> = OnceLock::new();
+    let ctx = CTX.get_or_init(|| {
+        GpuContext::new(&AdapterChoice::from_flag_or_env(None)).map_err(|e| format!("{e:#}"))
+    });
+    match ctx {
+        Ok(ctx) => Some(ctx.clone()),
+        Err(e) if std::env::var(REQUIRE_GPU_ENV).as_deref() == Ok("1") => {
+            panic!("{REQUIRE_GPU_ENV}=1 but no GPU adapter could be opened: {e}")
+        }
+        Err(e) => {
+            eprintln!(
+                "NOTICE: skipping GPU test, no adapter ({e}); set {REQUIRE_GPU_ENV}=1 to fail instead"
+            );
+            None
+        }
+    }
+}
+
+pub fn rng(seed: u64) -> StdRng {
+    StdRng::seed_from_u64(seed)
+}
+
+pub fn random_vec(rng: &mut StdRng, len: usize, scale: f32) -> Vec<f32> {
+    (0..len).map(|_| rng.random_range(-scale..scale)).collect()
+}
+
+/// Asserts |got - want| <= tol * max(1, |want|) elementwise, naming the first offender.
+pub fn assert_close(what: &str, got: &[f32], want: &[f32], tol: f32) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let mut worst = (0.0f32, 0usize);
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let err = (g - w).abs() / w.abs().max(1.0);
+        assert!(
+            !err.is_nan() || (g.is_nan() && w.is_nan()),
+            "{what}: NaN at {i}: got {g}, want {w}"
+        );
+        if err > worst.0 {
+            worst = (err, i);
+        }
+    }
+    let (err, i) = worst;
+    assert!(
+        err <= tol,
+        "{what}: relative error {err:e} at element {i} (got {}, want {}) exceeds {tol:e}",
+        got[i],
+        want[i]
+    );
+}
