@@ -1,4 +1,10 @@
 //! u2cut: U²-Net background removal with hand-written WGSL kernels on wgpu.
 
 pub mod gpu;
+pub mod graph;
 pub mod kernels;
+pub mod model;
+pub mod network;
+
+pub use model::Model;
+pub use network::{Network, SideOutputs};

@@ -1,0 +1,234 @@
+//! Runs a graph on the GPU. Weights are uploaded once per model
+//! ([`GpuWeights`]); a [`GpuPlan`] is built once per (input size, batch):
+//! buffers from the memory plan, then every dispatch with its pipeline and
+//! bind group. Running a plan is one upload, one submit, one read-back.
+
+use anyhow::{Context as _, Result, bail, ensure};
+
+use super::planner::{self, MemoryPlan};
+use super::{ConvLayer, Graph, Op};
+use crate::gpu::{Dispatch, GpuContext};
+use crate::kernels::batchnorm::{self, BatchNormParams};
+use crate::kernels::elementwise::{Elementwise, ElementwiseParams};
+use crate::kernels::{Bound, SpatialParams, conv, pool, upsample};
+
+/// A model's layers on the device, in the kernels' packed layouts.
+pub struct GpuWeights {
+    convs: Vec<(wgpu::Buffer, wgpu::Buffer)>,
+    bns: Vec<Option<wgpu::Buffer>>,
+}
+
+impl GpuWeights {
+    pub fn upload(ctx: &GpuContext, layers: &[ConvLayer]) -> Self {
+        let convs = layers
+            .iter()
+            .map(|l| {
+                (
+                    ctx.upload(&l.name, &conv::pack_weights(&l.spec, &l.weight)),
+                    ctx.upload(&l.name, &conv::pack_bias(&l.spec, &l.bias)),
+                )
+            })
+            .collect();
+        let bns = layers
+            .iter()
+            .map(|l| l.bn.as_ref().map(|bn| ctx.upload(&l.name, &bn.packed())))
+            .collect();
+        Self { convs, bns }
+    }
+}
+
+/// The largest batch one plan can run for this graph on this adapter:
+/// every buffer must fit one storage binding, and every grid the
+/// per-dimension workgroup limit.
+pub fn max_batch(
+    ctx: &GpuContext,
+    graph: &Graph,
+    plan: &MemoryPlan,
+    layers: &[ConvLayer],
+) -> Result<u32> {
+    let slot = plan.largest_slot_bytes().max(4);
+    let by_memory = ctx.max_binding_bytes() / slot;
+    let blocks = layers
+        .iter()
+        .map(|l| l.spec.cout.div_ceil(conv::OCB))
+        .max()
+        .unwrap_or(1);
+    let by_grid = u64::from(ctx.limits.max_compute_workgroups_per_dimension / blocks);
+    let n = by_memory.min(by_grid).min(u64::from(u32::MAX));
+    if n == 0 {
+        let input = graph.input();
+        bail!(
+            "a {}x{} input needs {} bytes for one activation tensor, more than this adapter's storage binding limit of {} bytes; use a smaller input",
+            input.width,
+            input.height,
+            slot,
+            ctx.max_binding_bytes()
+        );
+    }
+    Ok(n as u32)
+}
+
+pub struct GpuPlan {
+    ctx: GpuContext,
+    pub graph: Graph,
+    pub batch: u32,
+    pub memory: MemoryPlan,
+    buffers: Vec<wgpu::Buffer>,
+    pub dispatches: Vec<Dispatch>,
+}
+
+impl GpuPlan {
+    pub fn new(
+        ctx: &GpuContext,
+        graph: Graph,
+        layers: &[ConvLayer],
+        weights: &GpuWeights,
+        batch: u32,
+    ) -> Result<Self> {
+        let memory = planner::plan(&graph);
+        let limit = max_batch(ctx, &graph, &memory, layers)?;
+        ensure!(
+            batch <= limit,
+            "batch {batch} exceeds the {limit} images one pass can hold on this adapter"
+        );
+        let buffers: Vec<wgpu::Buffer> = memory
+            .slot_len
+            .iter()
+            .enumerate()
+            .map(|(i, &len)| ctx.storage(&format!("slot {i}"), len * 4 * u64::from(batch)))
+            .collect();
+        let mut plan = Self {
+            ctx: ctx.clone(),
+            graph,
+            batch,
+            memory,
+            buffers,
+            dispatches: Vec::new(),
+        };
+        plan.dispatches = plan
+            .graph
+            .ops
+            .iter()
+            .map(|op| plan.record(op, layers, weights))
+            .collect::<Result<_>>()?;
+        Ok(plan)
+    }
+
+    fn buffer(&self, s: super::Slice) -> &wgpu::Buffer {
+        &self.buffers[self.memory.slot_of[s.tensor.0]]
+    }
+
+    fn record(&self, op: &Op, layers: &[ConvLayer], weights: &GpuWeights) -> Result<Dispatch> {
+        let (ctx, g, n) = (&self.ctx, &self.graph, self.batch);
+        let v = |s| g.view(s);
+        let d = match *op {
+            Op::Conv { layer, a, b, dst } => {
+                let spec = &layers[layer].spec;
+                let (h, w) = g.size(dst);
+                let p = spec.params(v(a), b.map(v), v(dst), h, w);
+                let (wb, bb) = &weights.convs[layer];
+                let dst = Bound {
+                    buffer: self.buffer(dst),
+                    view: v(dst),
+                };
+                conv::dispatch(
+                    ctx,
+                    spec,
+                    &p,
+                    n,
+                    self.buffer(a),
+                    b.map(|b| self.buffer(b)),
+                    wb,
+                    bb,
+                    dst,
+                )?
+            }
+            Op::BatchNorm { layer, src, dst } => {
+                let p = BatchNormParams {
+                    src: v(src),
+                    dst: v(dst),
+                    eps: batchnorm::EPS,
+                    relu: 1,
+                    _pad: [0; 2],
+                };
+                let stats = weights.bns[layer]
+                    .as_ref()
+                    .context("BatchNorm op on a folded layer")?;
+                batchnorm::dispatch(ctx, &p, n, self.buffer(src), stats, self.buffer(dst))?
+            }
+            Op::MaxPool { src, dst } => {
+                let p = pool::params(v(src), v(dst), g.size(src));
+                pool::dispatch(ctx, &p, n, self.buffer(src), self.buffer(dst))?
+            }
+            Op::Upsample { src, dst } => {
+                let p = SpatialParams::new(v(src), v(dst), g.size(src), g.size(dst));
+                upsample::dispatch(ctx, &p, n, self.buffer(src), self.buffer(dst))?
+            }
+            Op::Add { a, b, dst } => {
+                let p = ElementwiseParams {
+                    a: v(a),
+                    b: v(b),
+                    dst: v(dst),
+                };
+                Elementwise::Add.dispatch(
+                    ctx,
+                    &p,
+                    n,
+                    self.buffer(a),
+                    Some(self.buffer(b)),
+                    self.buffer(dst),
+                )?
+            }
+            Op::Sigmoid { src, dst } => {
+                let p = ElementwiseParams {
+                    a: v(src),
+                    b: v(src),
+                    dst: v(dst),
+                };
+                Elementwise::Sigmoid.dispatch(
+                    ctx,
+                    &p,
+                    n,
+                    self.buffer(src),
+                    None,
+                    self.buffer(dst),
+                )?
+            }
+        };
+        Ok(d)
+    }
+
+    /// Runs `count <= batch` images of `input` (NCHW) and returns each named
+    /// output as count x channels x H x W.
+    pub fn run(&self, input: &[f32], count: u32) -> Result<Vec<Vec<f32>>> {
+        ensure!(
+            count <= self.batch,
+            "{count} images for a plan of batch {}",
+            self.batch
+        );
+        let input_id = self.graph.input.expect("graph has an input");
+        let per_image = self.graph.tensors[input_id.0].len();
+        ensure!(
+            input.len() as u64 == per_image * u64::from(count),
+            "input has {} values, expected {count} images of {per_image}",
+            input.len()
+        );
+        let input_buffer = &self.buffers[self.memory.slot_of[input_id.0]];
+        self.ctx.write(input_buffer, 0, input);
+        self.ctx.run(&self.dispatches);
+        // Each output tensor is read once, then its slices are cut out.
+        let mut tensors: std::collections::HashMap<usize, Vec<f32>> = Default::default();
+        for (_, s) in &self.graph.outputs {
+            if !tensors.contains_key(&s.tensor.0) {
+                let len = self.graph.tensors[s.tensor.0].len() * u64::from(count);
+                tensors.insert(s.tensor.0, self.ctx.read(self.buffer(*s), 0, len as usize)?);
+            }
+        }
+        Ok(self
+            .graph
+            .outputs
+            .iter()
+            .map(|(_, s)| super::cpu::extract(&self.graph, s, &tensors[&s.tensor.0], count))
+            .collect())
+    }
+}

@@ -1,0 +1,153 @@
+//! The network as data: ops over named tensors, built for one input size.
+//! One [`Graph`] runs on the GPU ([`gpu::GpuPlan`]) or on the CPU reference
+//! ([`cpu::run`]); the memory planner decides which tensors share buffers.
+
+pub mod cpu;
+pub mod gpu;
+pub mod planner;
+pub mod stats;
+
+use crate::kernels::View;
+use crate::kernels::conv::ConvSpec;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TensorId(pub usize);
+
+/// An activation tensor, per image: `channels x height x width` f32.
+#[derive(Clone, Debug)]
+pub struct TensorInfo {
+    pub name: String,
+    pub channels: u32,
+    pub height: u32,
+    pub width: u32,
+}
+
+impl TensorInfo {
+    pub fn plane(&self) -> u32 {
+        self.height * self.width
+    }
+
+    /// f32 elements per image.
+    pub fn len(&self) -> u64 {
+        u64::from(self.channels) * u64::from(self.plane())
+    }
+}
+
+/// Channels `offset .. offset + channels` of a tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slice {
+    pub tensor: TensorId,
+    pub offset: u32,
+    pub channels: u32,
+}
+
+/// One kernel launch. Conv and BatchNorm refer to a layer of the model by index.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// Conv over the channel concatenation of `a` and `b`.
+    Conv {
+        layer: usize,
+        a: Slice,
+        b: Option<Slice>,
+        dst: Slice,
+    },
+    /// The layer's BatchNorm (unfolded weights only), with ReLU.
+    BatchNorm {
+        layer: usize,
+        src: Slice,
+        dst: Slice,
+    },
+    MaxPool {
+        src: Slice,
+        dst: Slice,
+    },
+    /// Bilinear resize of `src` to `dst`'s size.
+    Upsample {
+        src: Slice,
+        dst: Slice,
+    },
+    Add {
+        a: Slice,
+        b: Slice,
+        dst: Slice,
+    },
+    Sigmoid {
+        src: Slice,
+        dst: Slice,
+    },
+}
+
+impl Op {
+    /// Slices read, then the slice written.
+    pub fn io(&self) -> (Vec<Slice>, Slice) {
+        match *self {
+            Op::Conv { a, b, dst, .. } => (std::iter::once(a).chain(b).collect(), dst),
+            Op::BatchNorm { src, dst, .. }
+            | Op::MaxPool { src, dst }
+            | Op::Upsample { src, dst }
+            | Op::Sigmoid { src, dst } => (vec![src], dst),
+            Op::Add { a, b, dst } => (vec![a, b], dst),
+        }
+    }
+}
+
+/// A conv layer's static shape and its weights (OIHW, PyTorch layout).
+#[derive(Clone, Debug)]
+pub struct ConvLayer {
+    /// PyTorch module path, e.g. `stage1.rebnconvin`.
+    pub name: String,
+    pub spec: ConvSpec,
+    pub weight: Vec<f32>,
+    pub bias: Vec<f32>,
+    /// Present when the weights were loaded without folding BN.
+    pub bn: Option<crate::kernels::batchnorm::BatchNorm>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    pub tensors: Vec<TensorInfo>,
+    pub ops: Vec<Op>,
+    pub input: Option<TensorId>,
+    /// Named outputs, in order.
+    pub outputs: Vec<(String, Slice)>,
+}
+
+impl Graph {
+    pub fn tensor(
+        &mut self,
+        name: impl Into<String>,
+        channels: u32,
+        (height, width): (u32, u32),
+    ) -> Slice {
+        self.tensors.push(TensorInfo {
+            name: name.into(),
+            channels,
+            height,
+            width,
+        });
+        Slice {
+            tensor: TensorId(self.tensors.len() - 1),
+            offset: 0,
+            channels,
+        }
+    }
+
+    pub fn info(&self, s: Slice) -> &TensorInfo {
+        &self.tensors[s.tensor.0]
+    }
+
+    pub fn size(&self, s: Slice) -> (u32, u32) {
+        let t = self.info(s);
+        (t.height, t.width)
+    }
+
+    /// The kernels' view of a slice.
+    pub fn view(&self, s: Slice) -> View {
+        let t = self.info(s);
+        View::slice(t.channels, s.offset, s.channels, t.plane())
+    }
+
+    pub fn input(&self) -> &TensorInfo {
+        &self.tensors[self.input.expect("graph has an input").0]
+    }
+}

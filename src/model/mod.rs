@@ -1,0 +1,226 @@
+//! U²-Net models: configs, the graph builder, and weight loading.
+
+pub mod config;
+pub mod u2net;
+pub mod weights;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail, ensure};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+pub use config::U2NetConfig;
+use u2net::LayerSource;
+use weights::WeightFile;
+
+use crate::graph::{ConvLayer, Graph};
+use crate::kernels::conv::ConvSpec;
+
+/// The pretrained U²-Netp (Apache-2.0), converted from rembg's ONNX export
+/// by tools/convert_onnx.py; see weights/README.md.
+pub const BUILTIN_U2NETP: &[u8] = include_bytes!("../../weights/u2netp.safetensors");
+
+/// Where `--model u2net` (or any preset name without a file) is looked up.
+pub const MODEL_DIR_ENV: &str = "U2CUT_MODEL_DIR";
+
+#[derive(Clone, Copy, Debug)]
+pub struct LoadOptions {
+    /// Fold BatchNorm into the conv weights (the fast path). When false, a
+    /// file with BN tensors runs them as separate BatchNorm kernels.
+    pub fold_bn: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self { fold_bn: true }
+    }
+}
+
+/// A U²-Net with its weights, ready to build graphs for any input size.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub config: U2NetConfig,
+    pub layers: Vec<ConvLayer>,
+    by_name: HashMap<String, usize>,
+    /// Where the weights came from.
+    pub origin: String,
+}
+
+/// Collects layers while the graph is built the first time.
+struct Collect<F: FnMut(&str, Option<&str>, ConvSpec) -> Result<ConvLayer>> {
+    layers: Vec<ConvLayer>,
+    by_name: HashMap<String, usize>,
+    make: F,
+}
+
+impl<F: FnMut(&str, Option<&str>, ConvSpec) -> Result<ConvLayer>> LayerSource for Collect<F> {
+    fn conv(&mut self, conv: &str, bn: Option<&str>, spec: ConvSpec) -> Result<usize> {
+        let layer = (self.make)(conv, bn, spec)?;
+        self.layers.push(layer);
+        self.by_name.insert(conv.to_owned(), self.layers.len() - 1);
+        Ok(self.layers.len() - 1)
+    }
+
+    fn has_bn(&self, layer: usize) -> bool {
+        self.layers[layer].bn.is_some()
+    }
+}
+
+/// Looks layers up in a loaded model.
+impl LayerSource for &Model {
+    fn conv(&mut self, conv: &str, _bn: Option<&str>, spec: ConvSpec) -> Result<usize> {
+        let i = *self
+            .by_name
+            .get(conv)
+            .with_context(|| format!("layer `{conv}` not loaded"))?;
+        ensure!(
+            self.layers[i].spec == spec,
+            "layer `{conv}` has another shape"
+        );
+        Ok(i)
+    }
+
+    fn has_bn(&self, layer: usize) -> bool {
+        self.layers[layer].bn.is_some()
+    }
+}
+
+impl Model {
+    fn collect(
+        config: U2NetConfig,
+        origin: String,
+        make: impl FnMut(&str, Option<&str>, ConvSpec) -> Result<ConvLayer>,
+    ) -> Result<Self> {
+        let mut c = Collect {
+            layers: Vec::new(),
+            by_name: HashMap::new(),
+            make,
+        };
+        // Building once at 1x1 visits every layer in forward order.
+        u2net::build(&config, (1, 1), &mut c)?;
+        Ok(Self {
+            config,
+            layers: c.layers,
+            by_name: c.by_name,
+            origin,
+        })
+    }
+
+    /// The built-in pretrained U²-Netp.
+    pub fn builtin() -> Self {
+        Self::from_bytes(BUILTIN_U2NETP, "built-in u2netp", LoadOptions::default())
+            .expect("built-in weights load")
+    }
+
+    /// Weights from safetensors bytes; the architecture comes from the shapes.
+    pub fn from_bytes(bytes: &[u8], origin: &str, opts: LoadOptions) -> Result<Self> {
+        let file = WeightFile::parse(bytes, origin)?;
+        let config = file.config()?;
+        Self::collect(config, origin.to_owned(), |conv, bn, spec| {
+            let k = spec.k as usize;
+            let (cout, cin) = (spec.cout as usize, spec.cin as usize);
+            let mut weight = file.f32(&format!("{conv}.weight"), &[cout, cin, k, k])?;
+            let mut bias = file.f32(&format!("{conv}.bias"), &[cout])?;
+            let mut bnorm = match bn {
+                Some(prefix) => file.batchnorm(prefix, cout)?,
+                None => None,
+            };
+            if opts.fold_bn {
+                if let Some(b) = bnorm.take() {
+                    b.fold_into(&mut weight, &mut bias);
+                }
+            }
+            // An unfolded layer applies ReLU after its BatchNorm, not in the conv.
+            let spec = ConvSpec {
+                relu: spec.relu && bnorm.is_none(),
+                ..spec
+            };
+            Ok(ConvLayer {
+                name: conv.to_owned(),
+                spec,
+                weight,
+                bias,
+                bn: bnorm,
+            })
+        })
+    }
+
+    /// Weights from a .safetensors file.
+    pub fn open(path: &Path, opts: LoadOptions) -> Result<Self> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("reading model {}", path.display()))?;
+        Self::from_bytes(&bytes, &path.display().to_string(), opts)
+    }
+
+    /// Random weights (He-uniform, zero-mean biases), for tests and
+    /// benchmarks of architectures whose weights are not at hand.
+    pub fn random(config: U2NetConfig, seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let origin = format!("random {} (seed {seed})", config.name);
+        Self::collect(config, origin, |conv, _, spec| {
+            let fan_in = (spec.cin * spec.k * spec.k) as f32;
+            let bound = (6.0 / fan_in).sqrt();
+            let weight = (0..spec.weight_len())
+                .map(|_| rng.random_range(-bound..bound))
+                .collect();
+            let bias = (0..spec.cout)
+                .map(|_| rng.random_range(-0.1..0.1))
+                .collect();
+            Ok(ConvLayer {
+                name: conv.to_owned(),
+                spec,
+                weight,
+                bias,
+                bn: None,
+            })
+        })
+        .expect("random layers always build")
+    }
+
+    /// `u2netp` (built in), `u2net` / `u2netp` looked up as NAME.safetensors
+    /// in $U2CUT_MODEL_DIR, or a path to a .safetensors file.
+    pub fn resolve(spec: &str, opts: LoadOptions) -> Result<Self> {
+        let path = PathBuf::from(spec);
+        if path.extension().is_some_and(|e| e == "safetensors") || path.exists() {
+            return Self::open(&path, opts);
+        }
+        if U2NetConfig::preset(spec).is_none() {
+            bail!("--model `{spec}`: not a file, and not one of u2netp, u2net");
+        }
+        if let Some(dir) = std::env::var_os(MODEL_DIR_ENV) {
+            let file = Path::new(&dir).join(format!("{spec}.safetensors"));
+            if file.exists() {
+                return Self::open(&file, opts);
+            }
+        }
+        if spec == "u2netp" {
+            return Ok(Self::builtin());
+        }
+        bail!(
+            "--model {spec}: no weights found. Convert the official checkpoint with \
+             `python tools/convert_pth.py {spec}.pth --out {spec}.safetensors` and pass \
+             --model {spec}.safetensors, or put it in ${MODEL_DIR_ENV}"
+        )
+    }
+
+    /// The network for one `height x width` input.
+    pub fn graph(&self, height: u32, width: u32) -> Graph {
+        let mut source = self;
+        u2net::build(&self.config, (height, width), &mut source)
+            .expect("a loaded model builds at any size")
+    }
+
+    /// Trainable parameters: conv weights and biases, plus BN scale and shift
+    /// when unfolded (PyTorch's count).
+    pub fn parameters(&self) -> u64 {
+        self.layers
+            .iter()
+            .map(|l| {
+                (l.weight.len() + l.bias.len() + l.bn.as_ref().map_or(0, |b| 2 * b.gamma.len()))
+                    as u64
+            })
+            .sum()
+    }
+}

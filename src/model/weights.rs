@@ -1,0 +1,124 @@
+//! Safetensors weight files with PyTorch state_dict names. Every tensor is
+//! checked for presence, dtype and shape; errors name the tensor and file.
+
+use std::collections::HashMap;
+
+use anyhow::{Context as _, Result, bail};
+use safetensors::{Dtype, SafeTensors};
+
+use super::config::{STAGE_NAMES, U2NetConfig};
+use crate::kernels::batchnorm::BatchNorm;
+
+pub struct WeightFile<'a> {
+    /// Where the bytes came from, for error messages.
+    pub origin: String,
+    tensors: SafeTensors<'a>,
+    pub metadata: HashMap<String, String>,
+}
+
+impl<'a> WeightFile<'a> {
+    pub fn parse(bytes: &'a [u8], origin: &str) -> Result<Self> {
+        let tensors = SafeTensors::deserialize(bytes).map_err(|e| {
+            anyhow::anyhow!("{origin}: not a valid safetensors file (truncated or corrupt?): {e}")
+        })?;
+        let (_, meta) =
+            SafeTensors::read_metadata(bytes).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        Ok(Self {
+            origin: origin.to_owned(),
+            tensors,
+            metadata: meta.metadata().clone().unwrap_or_default(),
+        })
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.tensors.tensor(name).is_ok()
+    }
+
+    /// The shape of tensor `name`.
+    pub fn shape(&self, name: &str) -> Result<Vec<usize>> {
+        let t = self
+            .tensors
+            .tensor(name)
+            .map_err(|_| anyhow::anyhow!("{}: tensor `{name}` is missing", self.origin))?;
+        Ok(t.shape().to_vec())
+    }
+
+    /// Tensor `name` as f32, which must have exactly `shape`.
+    pub fn f32(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+        let t = self
+            .tensors
+            .tensor(name)
+            .map_err(|_| anyhow::anyhow!("{}: tensor `{name}` is missing", self.origin))?;
+        if t.shape() != shape {
+            bail!(
+                "{}: tensor `{name}` has shape {:?}, expected {shape:?}",
+                self.origin,
+                t.shape()
+            );
+        }
+        if t.dtype() != Dtype::F32 {
+            bail!(
+                "{}: tensor `{name}` is {:?}, expected F32",
+                self.origin,
+                t.dtype()
+            );
+        }
+        Ok(t.data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect())
+    }
+
+    /// The BatchNorm under `prefix` if the file has one (unfolded weights).
+    pub fn batchnorm(&self, prefix: &str, channels: usize) -> Result<Option<BatchNorm>> {
+        if !self.contains(&format!("{prefix}.weight")) {
+            return Ok(None);
+        }
+        let get = |n: &str| self.f32(&format!("{prefix}.{n}"), &[channels]);
+        Ok(Some(BatchNorm {
+            gamma: get("weight")?,
+            beta: get("bias")?,
+            mean: get("running_mean")?,
+            var: get("running_var")?,
+        }))
+    }
+
+    /// The architecture, from the tensor shapes: each stage's `rebnconvin`
+    /// is (out, in) and its `rebnconv1` is (mid, out).
+    pub fn config(&self) -> Result<U2NetConfig> {
+        let mut widths = [(0, 0, 0); 11];
+        for (i, stage) in STAGE_NAMES.iter().enumerate() {
+            let conv_in = self.conv_shape(&format!("{stage}.rebnconvin.conv_s1.weight"))?;
+            let conv1 = self.conv_shape(&format!("{stage}.rebnconv1.conv_s1.weight"))?;
+            widths[i] = (conv_in.1, conv1.0, conv_in.0);
+        }
+        let name = self
+            .metadata
+            .get("u2cut.model")
+            .cloned()
+            .unwrap_or_else(|| "custom".to_owned());
+        let config = U2NetConfig::from_widths(&name, widths)
+            .with_context(|| format!("{}: inconsistent widths", self.origin))?;
+        // A file that claims a preset must have its widths.
+        if let Some(preset) = U2NetConfig::preset(&name) {
+            if preset.stages != config.stages {
+                bail!(
+                    "{}: metadata says `{name}` but the tensor shapes differ from {name}",
+                    self.origin
+                );
+            }
+        }
+        Ok(config)
+    }
+
+    /// (out, in) of a conv weight of shape (out, in, k, k).
+    fn conv_shape(&self, name: &str) -> Result<(u32, u32)> {
+        match self.shape(name)?.as_slice() {
+            &[o, i, _, _] => Ok((o as u32, i as u32)),
+            s => bail!(
+                "{}: tensor `{name}` has shape {s:?}, expected a 4-d conv weight",
+                self.origin
+            ),
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! A model bound to where it runs: the GPU (weights uploaded once, one plan
+//! per input size and batch, cached) or the CPU reference.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Result, ensure};
+
+use crate::gpu::GpuContext;
+use crate::graph::gpu::{GpuPlan, GpuWeights, max_batch};
+use crate::graph::{cpu, planner};
+use crate::model::Model;
+
+/// The seven U²-Net outputs for a batch: `maps[0]` is d0 (the fused map),
+/// `maps[1..7]` are d1..d6; each is batch x height x width, in [0, 1].
+#[derive(Clone, Debug)]
+pub struct SideOutputs {
+    pub batch: u32,
+    pub height: u32,
+    pub width: u32,
+    pub maps: Vec<Vec<f32>>,
+}
+
+impl SideOutputs {
+    /// Map `d` (0..7) of image `n`.
+    pub fn map(&self, d: usize, n: u32) -> &[f32] {
+        let plane = (self.height * self.width) as usize;
+        &self.maps[d][n as usize * plane..(n as usize + 1) * plane]
+    }
+}
+
+enum Device {
+    Gpu {
+        ctx: GpuContext,
+        weights: GpuWeights,
+        plans: Mutex<HashMap<(u32, u32, u32), Arc<GpuPlan>>>,
+    },
+    Cpu,
+}
+
+pub struct Network {
+    pub model: Arc<Model>,
+    device: Device,
+}
+
+impl Network {
+    pub fn gpu(ctx: &GpuContext, model: Arc<Model>) -> Self {
+        let weights = GpuWeights::upload(ctx, &model.layers);
+        let device = Device::Gpu {
+            ctx: ctx.clone(),
+            weights,
+            plans: Mutex::default(),
+        };
+        Self { model, device }
+    }
+
+    pub fn cpu(model: Arc<Model>) -> Self {
+        Self {
+            model,
+            device: Device::Cpu,
+        }
+    }
+
+    pub fn context(&self) -> Option<&GpuContext> {
+        match &self.device {
+            Device::Gpu { ctx, .. } => Some(ctx),
+            Device::Cpu => None,
+        }
+    }
+
+    /// The GPU plan for `batch` images of `height x width`, built on first use.
+    pub fn plan(&self, height: u32, width: u32, batch: u32) -> Result<Arc<GpuPlan>> {
+        let Device::Gpu {
+            ctx,
+            weights,
+            plans,
+        } = &self.device
+        else {
+            anyhow::bail!("plans exist only on the GPU");
+        };
+        if let Some(p) = plans.lock().unwrap().get(&(height, width, batch)) {
+            return Ok(p.clone());
+        }
+        let graph = self.model.graph(height, width);
+        let plan = Arc::new(GpuPlan::new(
+            ctx,
+            graph,
+            &self.model.layers,
+            weights,
+            batch,
+        )?);
+        plans
+            .lock()
+            .unwrap()
+            .insert((height, width, batch), plan.clone());
+        Ok(plan)
+    }
+
+    /// The most images one GPU pass holds at this size (1 on the CPU).
+    pub fn max_batch(&self, height: u32, width: u32) -> Result<u32> {
+        match &self.device {
+            Device::Gpu { ctx, .. } => {
+                let graph = self.model.graph(height, width);
+                max_batch(ctx, &graph, &planner::plan(&graph), &self.model.layers)
+            }
+            Device::Cpu => Ok(u32::MAX),
+        }
+    }
+
+    /// Runs `batch` images (NCHW, already normalized) through the network,
+    /// in as few passes as the adapter's limits allow.
+    pub fn infer(&self, input: &[f32], batch: u32, height: u32, width: u32) -> Result<SideOutputs> {
+        ensure!(
+            height > 0 && width > 0 && batch > 0,
+            "empty input ({batch} x 3 x {height} x {width})"
+        );
+        let per_image = 3 * height as usize * width as usize;
+        ensure!(
+            input.len() == per_image * batch as usize,
+            "input has {} values, expected {batch} x 3 x {height} x {width}",
+            input.len()
+        );
+        let mut maps = vec![Vec::with_capacity(batch as usize * (height * width) as usize); 7];
+        match &self.device {
+            Device::Cpu => {
+                let graph = self.model.graph(height, width);
+                maps = cpu::run(&graph, &self.model.layers, input, batch)?;
+            }
+            Device::Gpu { .. } => {
+                let chunk = batch.min(self.max_batch(height, width)?);
+                let plan = self.plan(height, width, chunk)?;
+                for images in input.chunks(per_image * chunk as usize) {
+                    let count = (images.len() / per_image) as u32;
+                    let out = plan.run(images, count)?;
+                    for (m, o) in maps.iter_mut().zip(out) {
+                        m.extend(o);
+                    }
+                }
+            }
+        }
+        Ok(SideOutputs {
+            batch,
+            height,
+            width,
+            maps,
+        })
+    }
+}

@@ -1,0 +1,166 @@
+//! The whole network: GPU against ONNX Runtime goldens of the real
+//! U²-Netp (tests/data, made by tools/golden.py), GPU against the CPU
+//! reference executor, and the full U²-Net with random weights.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{gpu, random_vec, rng};
+use safetensors::SafeTensors;
+use u2cut::{Model, Network, SideOutputs};
+
+struct Golden {
+    input: Vec<f32>,
+    shape: [u32; 4],
+    maps: Vec<Vec<f32>>,
+}
+
+fn load_golden(file: &str) -> Golden {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(file);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let get = |name: &str| -> (Vec<f32>, Vec<usize>) {
+        let t = st.tensor(name).unwrap();
+        let v = t
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        (v, t.shape().to_vec())
+    };
+    let (input, shape) = get("input");
+    Golden {
+        input,
+        shape: [
+            shape[0] as u32,
+            shape[1] as u32,
+            shape[2] as u32,
+            shape[3] as u32,
+        ],
+        maps: (0..7).map(|d| get(&format!("d{d}")).0).collect(),
+    }
+}
+
+/// (max abs, mean abs) difference.
+fn diff(a: &[f32], b: &[f32]) -> (f32, f32) {
+    assert_eq!(a.len(), b.len());
+    let max = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max);
+    let mean = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| f64::from((x - y).abs()))
+        .sum::<f64>()
+        / a.len() as f64;
+    (max, mean as f32)
+}
+
+/// The bound: every output within 5e-4 max-abs and 2e-5 mean-abs of ONNX Runtime.
+fn assert_matches_golden(what: &str, got: &SideOutputs, want: &Golden) {
+    for d in 0..7 {
+        let (max, mean) = diff(&got.maps[d], &want.maps[d]);
+        eprintln!("{what} d{d}: max abs {max:.2e}, mean abs {mean:.2e}");
+        assert!(
+            max <= 5e-4 && mean <= 2e-5,
+            "{what} d{d}: max abs {max:e}, mean abs {mean:e} vs ONNX Runtime"
+        );
+    }
+}
+
+fn run_golden(file: &str) {
+    let Some(ctx) = gpu() else { return };
+    let golden = load_golden(file);
+    let [n, _, h, w] = golden.shape;
+    let net = Network::gpu(&ctx, Arc::new(Model::builtin()));
+    let out = net.infer(&golden.input, n, h, w).unwrap();
+    assert_matches_golden(file, &out, &golden);
+}
+
+#[test]
+fn u2netp_matches_onnx_runtime_320_batch2() {
+    run_golden("golden_u2netp_320_b2.safetensors");
+}
+
+#[test]
+fn u2netp_matches_onnx_runtime_odd_size() {
+    run_golden("golden_u2netp_181x237.safetensors");
+}
+
+/// The CPU reference executor on the real model against ONNX Runtime too:
+/// it is what the GPU is held to everywhere else.
+#[test]
+fn cpu_reference_matches_onnx_runtime_odd_size() {
+    let golden = load_golden("golden_u2netp_181x237.safetensors");
+    let [n, _, h, w] = golden.shape;
+    let out = Network::cpu(Arc::new(Model::builtin()))
+        .infer(&golden.input, n, h, w)
+        .unwrap();
+    assert_matches_golden("cpu 181x237", &out, &golden);
+}
+
+fn assert_gpu_matches_cpu(model: Model, batch: u32, h: u32, w: u32, seed: u64) {
+    let Some(ctx) = gpu() else { return };
+    let model = Arc::new(model);
+    let input = random_vec(&mut rng(seed), (batch * 3 * h * w) as usize, 2.0);
+    let g = Network::gpu(&ctx, model.clone())
+        .infer(&input, batch, h, w)
+        .unwrap();
+    let c = Network::cpu(model.clone())
+        .infer(&input, batch, h, w)
+        .unwrap();
+    for d in 0..7 {
+        let (max, _) = diff(&g.maps[d], &c.maps[d]);
+        assert!(
+            max <= 1e-4,
+            "{} {batch}x{h}x{w} d{d}: GPU vs CPU max abs {max:e}",
+            model.origin
+        );
+    }
+}
+
+#[test]
+fn u2netp_gpu_matches_cpu_on_tiny_and_odd_inputs() {
+    for (batch, h, w) in [(1, 1, 1), (3, 2, 3), (2, 17, 9), (1, 33, 70)] {
+        assert_gpu_matches_cpu(Model::builtin(), batch, h, w, u64::from(h * w));
+    }
+}
+
+#[test]
+fn full_u2net_random_weights_gpu_matches_cpu() {
+    let model = Model::random(u2cut::model::U2NetConfig::u2net(), 7);
+    assert_gpu_matches_cpu(model, 2, 24, 19, 3);
+}
+
+#[test]
+fn u2net_size_and_work_match_the_paper() {
+    let model = Model::random(u2cut::model::U2NetConfig::u2net(), 1);
+    let params = model.parameters() as f64 / 1e6;
+    // 44.0 M with BatchNorm's scale and shift, which the folded weights absorb.
+    assert!(
+        (43.9..44.1).contains(&params),
+        "u2net parameters {params} M"
+    );
+    let graph = model.graph(320, 320);
+    let macs = u2cut::graph::stats::macs(&graph, &model.layers) as f64 / 1e9;
+    assert!(
+        (58.5..58.8).contains(&macs),
+        "u2net GMACs at 320x320: {macs}"
+    );
+    let p = Model::builtin();
+    let macs = u2cut::graph::stats::macs(&p.graph(320, 320), &p.layers) as f64 / 1e9;
+    assert!(
+        (19.7..19.9).contains(&macs),
+        "u2netp GMACs at 320x320: {macs}"
+    );
+    assert!(
+        (1.12..1.14).contains(&(p.parameters() as f64 / 1e6)),
+        "u2netp parameters {}",
+        p.parameters()
+    );
+}
