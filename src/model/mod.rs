@@ -75,8 +75,12 @@ impl LayerSource for &Model {
             .by_name
             .get(conv)
             .with_context(|| format!("layer `{conv}` not loaded"))?;
+        // ReLU may sit in a separate BatchNorm op instead (unfolded weights).
         ensure!(
-            self.layers[i].spec == spec,
+            ConvSpec {
+                relu: self.layers[i].spec.relu,
+                ..spec
+            } == self.layers[i].spec,
             "layer `{conv}` has another shape"
         );
         Ok(i)

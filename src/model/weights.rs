@@ -122,3 +122,47 @@ impl<'a> WeightFile<'a> {
         }
     }
 }
+
+/// Writes a model as safetensors with PyTorch state_dict names, so weights
+/// changed or made in Rust can be saved and loaded like converted ones.
+pub fn serialize(model: &super::Model) -> Result<Vec<u8>> {
+    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut push = |name: String, shape: Vec<usize>, values: &[f32]| {
+        tensors.push((name, shape, bytemuck::cast_slice(values).to_vec()));
+    };
+    for l in &model.layers {
+        let (o, i, k) = (l.spec.cout as usize, l.spec.cin as usize, l.spec.k as usize);
+        push(format!("{}.weight", l.name), vec![o, i, k, k], &l.weight);
+        push(format!("{}.bias", l.name), vec![o], &l.bias);
+        if let Some(bn) = &l.bn {
+            let prefix = l
+                .name
+                .strip_suffix(".conv_s1")
+                .context("BatchNorm on a conv outside a REBNCONV")?;
+            for (field, v) in [
+                ("weight", &bn.gamma),
+                ("bias", &bn.beta),
+                ("running_mean", &bn.mean),
+                ("running_var", &bn.var),
+            ] {
+                push(format!("{prefix}.bn_s1.{field}"), vec![o], v);
+            }
+        }
+    }
+    let views = tensors
+        .iter()
+        .map(|(name, shape, bytes)| {
+            Ok((
+                name.as_str(),
+                safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), bytes)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()?;
+    let folded = model.layers.iter().all(|l| l.bn.is_none());
+    let metadata = HashMap::from([
+        ("format".to_owned(), "pt".to_owned()),
+        ("u2cut.model".to_owned(), model.config.name.clone()),
+        ("u2cut.bn_folded".to_owned(), folded.to_string()),
+    ]);
+    Ok(safetensors::serialize(views, Some(metadata))?)
+}
