@@ -29,12 +29,14 @@ impl SideOutputs {
     }
 }
 
+struct GpuState {
+    ctx: GpuContext,
+    weights: GpuWeights,
+    plans: Mutex<HashMap<(u32, u32, u32), Arc<GpuPlan>>>,
+}
+
 enum Device {
-    Gpu {
-        ctx: GpuContext,
-        weights: GpuWeights,
-        plans: Mutex<HashMap<(u32, u32, u32), Arc<GpuPlan>>>,
-    },
+    Gpu(Box<GpuState>),
     Cpu,
 }
 
@@ -46,11 +48,11 @@ pub struct Network {
 impl Network {
     pub fn gpu(ctx: &GpuContext, model: Arc<Model>) -> Self {
         let weights = GpuWeights::upload(ctx, &model.layers);
-        let device = Device::Gpu {
+        let device = Device::Gpu(Box::new(GpuState {
             ctx: ctx.clone(),
             weights,
             plans: Mutex::default(),
-        };
+        }));
         Self { model, device }
     }
 
@@ -63,21 +65,21 @@ impl Network {
 
     pub fn context(&self) -> Option<&GpuContext> {
         match &self.device {
-            Device::Gpu { ctx, .. } => Some(ctx),
+            Device::Gpu(g) => Some(&g.ctx),
             Device::Cpu => None,
         }
     }
 
     /// The GPU plan for `batch` images of `height x width`, built on first use.
     pub fn plan(&self, height: u32, width: u32, batch: u32) -> Result<Arc<GpuPlan>> {
-        let Device::Gpu {
+        let Device::Gpu(g) = &self.device else {
+            anyhow::bail!("plans exist only on the GPU");
+        };
+        let GpuState {
             ctx,
             weights,
             plans,
-        } = &self.device
-        else {
-            anyhow::bail!("plans exist only on the GPU");
-        };
+        } = g.as_ref();
         if let Some(p) = plans.lock().unwrap().get(&(height, width, batch)) {
             return Ok(p.clone());
         }
@@ -99,7 +101,8 @@ impl Network {
     /// The most images one GPU pass holds at this size (1 on the CPU).
     pub fn max_batch(&self, height: u32, width: u32) -> Result<u32> {
         match &self.device {
-            Device::Gpu { ctx, .. } => {
+            Device::Gpu(g) => {
+                let ctx = &g.ctx;
                 let graph = self.model.graph(height, width);
                 max_batch(ctx, &graph, &planner::plan(&graph), &self.model.layers)
             }
@@ -120,13 +123,13 @@ impl Network {
             "input has {} values, expected {batch} x 3 x {height} x {width}",
             input.len()
         );
-        let mut maps = vec![Vec::with_capacity(batch as usize * (height * width) as usize); 7];
+        let mut maps = vec![Vec::new(); 7];
         match &self.device {
             Device::Cpu => {
                 let graph = self.model.graph(height, width);
                 maps = cpu::run(&graph, &self.model.layers, input, batch)?;
             }
-            Device::Gpu { .. } => {
+            Device::Gpu(_) => {
                 let chunk = batch.min(self.max_batch(height, width)?);
                 let plan = self.plan(height, width, chunk)?;
                 for images in input.chunks(per_image * chunk as usize) {

@@ -27,7 +27,7 @@ pub fn run(
         .tensors
         .iter()
         .map(|t| {
-            if t.len() == 0 {
+            if t.is_empty() {
                 Vec::new()
             } else {
                 vec![0.0; (t.len() * u64::from(batch)) as usize]

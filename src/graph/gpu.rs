@@ -219,9 +219,9 @@ impl GpuPlan {
         // Each output tensor is read once, then its slices are cut out.
         let mut tensors: std::collections::HashMap<usize, Vec<f32>> = Default::default();
         for (_, s) in &self.graph.outputs {
-            if !tensors.contains_key(&s.tensor.0) {
+            if let std::collections::hash_map::Entry::Vacant(e) = tensors.entry(s.tensor.0) {
                 let len = self.graph.tensors[s.tensor.0].len() * u64::from(count);
-                tensors.insert(s.tensor.0, self.ctx.read(self.buffer(*s), 0, len as usize)?);
+                e.insert(self.ctx.read(self.buffer(*s), 0, len as usize)?);
             }
         }
         Ok(self

@@ -28,6 +28,10 @@ impl TensorInfo {
     }
 
     /// f32 elements per image.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn len(&self) -> u64 {
         u64::from(self.channels) * u64::from(self.plane())
     }

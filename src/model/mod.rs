@@ -131,10 +131,10 @@ impl Model {
                 Some(prefix) => file.batchnorm(prefix, cout)?,
                 None => None,
             };
-            if opts.fold_bn {
-                if let Some(b) = bnorm.take() {
-                    b.fold_into(&mut weight, &mut bias);
-                }
+            if opts.fold_bn
+                && let Some(b) = bnorm.take()
+            {
+                b.fold_into(&mut weight, &mut bias);
             }
             // An unfolded layer applies ReLU after its BatchNorm, not in the conv.
             let spec = ConvSpec {

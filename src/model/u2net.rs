@@ -144,8 +144,8 @@ pub fn build(
     // Encoder: stage1..stage6 with a pool between consecutive stages.
     let mut enc = Vec::new();
     let mut hx = x;
-    for i in 0..6 {
-        let out = b.rsu(STAGE_NAMES[i], &config.stages[i], hx, None)?;
+    for (i, (name, stage)) in STAGE_NAMES.iter().zip(&config.stages).take(6).enumerate() {
+        let out = b.rsu(name, stage, hx, None)?;
         enc.push(out);
         if i < 5 {
             hx = b.pool(&format!("pool{}{}", i + 1, i + 2), out);

@@ -100,13 +100,13 @@ impl<'a> WeightFile<'a> {
         let config = U2NetConfig::from_widths(&name, widths)
             .with_context(|| format!("{}: inconsistent widths", self.origin))?;
         // A file that claims a preset must have its widths.
-        if let Some(preset) = U2NetConfig::preset(&name) {
-            if preset.stages != config.stages {
-                bail!(
-                    "{}: metadata says `{name}` but the tensor shapes differ from {name}",
-                    self.origin
-                );
-            }
+        if let Some(preset) = U2NetConfig::preset(&name)
+            && preset.stages != config.stages
+        {
+            bail!(
+                "{}: metadata says `{name}` but the tensor shapes differ from {name}",
+                self.origin
+            );
         }
         Ok(config)
     }
