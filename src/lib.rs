@@ -1,5 +1,6 @@
 //! u2cut: U²-Net background removal with hand-written WGSL kernels on wgpu.
 
+pub mod bench;
 pub mod gpu;
 pub mod graph;
 pub mod kernels;

@@ -63,6 +63,14 @@ impl Network {
         }
     }
 
+    /// Device memory held by the weights (0 on the CPU).
+    pub fn weight_bytes(&self) -> u64 {
+        match &self.device {
+            Device::Gpu(g) => g.weights.bytes(),
+            Device::Cpu => 0,
+        }
+    }
+
     pub fn context(&self) -> Option<&GpuContext> {
         match &self.device {
             Device::Gpu(g) => Some(&g.ctx),

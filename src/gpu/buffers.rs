@@ -42,10 +42,15 @@ impl GpuContext {
             })
     }
 
-    /// Copies the first `len` f32 of `buffer` starting at element `offset`
-    /// back to the host, waiting for all submitted work.
+    /// Copies `len` f32 of `buffer` starting at element `offset` back to
+    /// the host, waiting for all submitted work.
     pub fn read(&self, buffer: &wgpu::Buffer, offset: u64, len: usize) -> Result<Vec<f32>> {
-        let bytes = (len * 4) as u64;
+        let bytes = self.read_bytes(buffer, offset * 4, len as u64 * 4)?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+
+    /// Copies `bytes` bytes of `buffer` from byte `offset` back to the host.
+    pub fn read_bytes(&self, buffer: &wgpu::Buffer, offset: u64, bytes: u64) -> Result<Vec<u8>> {
         if bytes == 0 {
             return Ok(Vec::new());
         }
@@ -56,22 +61,30 @@ impl GpuContext {
             mapped_at_creation: false,
         });
         let mut encoder = self.device.create_command_encoder(&Default::default());
-        encoder.copy_buffer_to_buffer(buffer, offset * 4, &staging, 0, bytes);
+        encoder.copy_buffer_to_buffer(buffer, offset, &staging, 0, bytes);
         self.queue.submit([encoder.finish()]);
         let (tx, rx) = std::sync::mpsc::channel();
         staging.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = tx.send(r);
         });
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .context("waiting for the GPU")?;
+        self.wait()?;
         rx.recv()
             .context("read-back callback dropped")?
             .context("mapping read-back buffer")?;
-        let data =
-            bytemuck::cast_slice(&staging.get_mapped_range(..).context("reading back")?).to_vec();
+        let data = staging
+            .get_mapped_range(..)
+            .context("reading back")?
+            .to_vec();
         staging.unmap();
         Ok(data)
+    }
+
+    /// Blocks until all submitted work is done.
+    pub fn wait(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .context("waiting for the GPU")?;
+        Ok(())
     }
 
     /// Writes `data` into `buffer` at element `offset`.

@@ -5,7 +5,9 @@ mod buffers;
 mod context;
 mod dispatch;
 mod pipelines;
+mod profiler;
 pub mod shaders;
 
 pub use context::{ADAPTER_ENV, AdapterChoice, GpuContext, list_adapters};
 pub use dispatch::{Dispatch, DispatchBuilder};
+pub use profiler::TimingSource;

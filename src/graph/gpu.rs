@@ -19,6 +19,14 @@ pub struct GpuWeights {
 }
 
 impl GpuWeights {
+    /// Device memory held by the weights.
+    pub fn bytes(&self) -> u64 {
+        let convs = self.convs.iter().map(|(w, b)| w.size() + b.size());
+        convs
+            .chain(self.bns.iter().flatten().map(|b| b.size()))
+            .sum()
+    }
+
     pub fn upload(ctx: &GpuContext, layers: &[ConvLayer]) -> Self {
         let convs = layers
             .iter()
@@ -200,6 +208,11 @@ impl GpuPlan {
 
     /// Runs `count <= batch` images of `input` (NCHW) and returns each named
     /// output as count x channels x H x W.
+    /// Device memory of the activation buffers (all images of the batch).
+    pub fn activation_bytes(&self) -> u64 {
+        self.buffers.iter().map(wgpu::Buffer::size).sum()
+    }
+
     pub fn run(&self, input: &[f32], count: u32) -> Result<Vec<Vec<f32>>> {
         ensure!(
             count <= self.batch,

@@ -1,0 +1,186 @@
+//! The benchmark behind `u2cut bench`: whole-batch latency and throughput,
+//! and a per-kernel table from timestamp queries (or per-dispatch host
+//! timing where the adapter has none). Field names of [`BenchReport`] are
+//! a contract for scripts: add fields, never rename them.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+
+use crate::gpu::TimingSource;
+use crate::network::Network;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KernelRow {
+    pub name: String,
+    pub calls: u32,
+    pub total_ms: f64,
+    /// Fraction of the summed kernel time.
+    pub share: f64,
+    pub gflop_per_s: f64,
+    pub gb_per_s: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    pub adapter: String,
+    pub backend: String,
+    pub device_type: String,
+    pub model: String,
+    pub batch: u32,
+    pub size: u32,
+    pub iters: u32,
+    pub images_per_second: f64,
+    /// Median over the timed iterations of one whole batch (submit to done).
+    pub latency_ms: f64,
+    pub latency_ms_runs: Vec<f64>,
+    /// Activation buffers of the plan plus the weights.
+    pub peak_memory_bytes: u64,
+    pub activation_bytes: u64,
+    pub weight_bytes: u64,
+    pub dispatches: usize,
+    pub gflop_per_image: f64,
+    pub timing: TimingSource,
+    /// Sum of the per-kernel times of one profiled batch.
+    pub kernel_total_ms: f64,
+    pub kernels: Vec<KernelRow>,
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    }
+}
+
+/// Benchmarks `batch` images of `size x size` on the network's GPU: one
+/// warm-up batch, `iters` timed batches, then `profile_runs` profiled ones
+/// whose per-kernel medians fill the table.
+pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchReport> {
+    let ctx = net
+        .context()
+        .context("bench needs a GPU adapter (it measures the GPU kernels)")?;
+    let plan = net.plan(size, size, batch)?;
+    let mut rng = StdRng::seed_from_u64(0);
+    let input: Vec<f32> = (0..batch as usize * 3 * (size * size) as usize)
+        .map(|_| rng.random_range(-2.0..2.0))
+        .collect();
+    plan.run(&input, batch)?; // warm-up: pipelines compiled, caches hot
+
+    let mut runs = Vec::with_capacity(iters as usize);
+    for _ in 0..iters.max(1) {
+        let t = Instant::now();
+        ctx.run(&plan.dispatches);
+        ctx.wait()?;
+        runs.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let latency_ms = median(&runs);
+
+    // Per-dispatch medians over a few profiled batches.
+    let profile_runs = iters.clamp(1, 3);
+    let mut per_dispatch = vec![Vec::new(); plan.dispatches.len()];
+    let mut timing = TimingSource::Timestamps;
+    for _ in 0..profile_runs {
+        let (times, source) = ctx.time_dispatches(&plan.dispatches)?;
+        timing = source;
+        for (acc, t) in per_dispatch.iter_mut().zip(times) {
+            acc.push(t);
+        }
+    }
+    let mut rows: BTreeMap<&str, (u32, f64, u64, u64)> = BTreeMap::new();
+    for (d, times) in plan.dispatches.iter().zip(&per_dispatch) {
+        let r = rows.entry(&d.label).or_default();
+        *r = (r.0 + 1, r.1 + median(times), r.2 + d.flops, r.3 + d.bytes);
+    }
+    let kernel_total_ms: f64 = rows.values().map(|r| r.1).sum();
+    let mut kernels: Vec<KernelRow> = rows
+        .into_iter()
+        .map(|(name, (calls, ms, flops, bytes))| KernelRow {
+            name: name.to_owned(),
+            calls,
+            total_ms: ms,
+            share: ms / kernel_total_ms.max(f64::MIN_POSITIVE),
+            gflop_per_s: flops as f64 / (ms * 1e6).max(f64::MIN_POSITIVE),
+            gb_per_s: bytes as f64 / (ms * 1e6).max(f64::MIN_POSITIVE),
+        })
+        .collect();
+    kernels.sort_by(|a, b| b.total_ms.total_cmp(&a.total_ms));
+
+    let flops: u64 = plan.dispatches.iter().map(|d| d.flops).sum();
+    let activation_bytes = plan.activation_bytes();
+    let weight_bytes = net.weight_bytes();
+    Ok(BenchReport {
+        adapter: ctx.info.name.clone(),
+        backend: format!("{:?}", ctx.info.backend),
+        device_type: format!("{:?}", ctx.info.device_type),
+        model: net.model.config.name.clone(),
+        batch,
+        size,
+        iters,
+        images_per_second: f64::from(batch) / (latency_ms / 1e3),
+        latency_ms,
+        latency_ms_runs: runs,
+        peak_memory_bytes: activation_bytes + weight_bytes,
+        activation_bytes,
+        weight_bytes,
+        dispatches: plan.dispatches.len(),
+        gflop_per_image: flops as f64 / 1e9 / f64::from(batch),
+        timing,
+        kernel_total_ms,
+        kernels,
+    })
+}
+
+impl BenchReport {
+    /// The human-readable report.
+    pub fn table(&self) -> String {
+        let mut s = format!(
+            "adapter   {} ({}, {})\nmodel     {} at {}x{}, batch {}, {} timed iterations\n\
+             latency   {:.2} ms per batch (median)\nthroughput {:.2} images/s  ({:.1} GFLOP/s)\n\
+             memory    {:.1} MiB peak ({:.1} MiB activations, {:.1} MiB weights)\n\
+             dispatches {} per batch; kernel times from {:?}, sum {:.2} ms ({:.0}% of the batch)\n\n",
+            self.adapter,
+            self.backend,
+            self.device_type,
+            self.model,
+            self.size,
+            self.size,
+            self.batch,
+            self.iters,
+            self.latency_ms,
+            self.images_per_second,
+            self.gflop_per_image * self.images_per_second,
+            self.peak_memory_bytes as f64 / 1048576.0,
+            self.activation_bytes as f64 / 1048576.0,
+            self.weight_bytes as f64 / 1048576.0,
+            self.dispatches,
+            self.timing,
+            self.kernel_total_ms,
+            100.0 * self.kernel_total_ms / self.latency_ms,
+        );
+        s += &format!(
+            "{:<14} {:>6} {:>11} {:>7} {:>10} {:>9}\n",
+            "kernel", "calls", "total ms", "share", "GFLOP/s", "GB/s"
+        );
+        for k in &self.kernels {
+            s += &format!(
+                "{:<14} {:>6} {:>11.3} {:>6.1}% {:>10.2} {:>9.2}\n",
+                k.name,
+                k.calls,
+                k.total_ms,
+                100.0 * k.share,
+                k.gflop_per_s,
+                k.gb_per_s
+            );
+        }
+        s
+    }
+}
