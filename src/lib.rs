@@ -6,6 +6,7 @@ pub mod graph;
 pub mod kernels;
 pub mod model;
 pub mod network;
+pub mod preprocess;
 
 pub use model::Model;
 pub use network::{Network, SideOutputs};

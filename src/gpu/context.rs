@@ -6,12 +6,21 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 
 use super::pipelines::PipelineCache;
 
 /// Environment variable naming the adapter to use (index or name substring).
 pub const ADAPTER_ENV: &str = "U2CUT_ADAPTER";
+
+/// Set to 1 to forbid falling back to the CPU (or skipping GPU tests) when
+/// no adapter exists: CI sets it so a missing driver fails loudly.
+pub const REQUIRE_GPU_ENV: &str = "U2CUT_REQUIRE_GPU";
+
+/// Whether `U2CUT_REQUIRE_GPU=1` is set.
+pub fn gpu_required() -> bool {
+    std::env::var(REQUIRE_GPU_ENV).is_ok_and(|v| v == "1")
+}
 
 /// How to pick an adapter.
 #[derive(Clone, Debug, Default)]
@@ -86,11 +95,24 @@ fn sorted_adapters(instance: &wgpu::Instance) -> Vec<wgpu::Adapter> {
     adapters
 }
 
-fn pick(adapters: Vec<wgpu::Adapter>, choice: &AdapterChoice) -> Result<wgpu::Adapter> {
+/// Why no adapter could be chosen; callers tell "no GPU at all" (fall back
+/// to the CPU) from "the one asked for does not exist" (a usage error).
+#[derive(Debug, thiserror::Error)]
+pub enum AdapterError {
+    #[error(
+        "no GPU adapter found (install a Vulkan driver, e.g. `apt-get install mesa-vulkan-drivers libvulkan1`)"
+    )]
+    NoAdapter,
+    #[error("no adapter matches `{selector}` (--adapter / {ADAPTER_ENV}); available: {available}")]
+    NoMatch { selector: String, available: String },
+}
+
+fn pick(
+    adapters: Vec<wgpu::Adapter>,
+    choice: &AdapterChoice,
+) -> Result<wgpu::Adapter, AdapterError> {
     let Some(sel) = &choice.selector else {
-        return adapters.into_iter().next().context(
-            "no GPU adapter found (install a Vulkan driver, e.g. `apt-get install mesa-vulkan-drivers libvulkan1`)",
-        );
+        return adapters.into_iter().next().ok_or(AdapterError::NoAdapter);
     };
     let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
     let found = match sel.parse::<usize>() {
@@ -102,22 +124,19 @@ fn pick(adapters: Vec<wgpu::Adapter>, choice: &AdapterChoice) -> Result<wgpu::Ad
                 .find(|a| a.get_info().name.to_lowercase().contains(&needle))
         }
     };
-    match found {
-        Some(a) => Ok(a),
-        None => bail!(
-            "no adapter matches `{sel}` (--adapter / {ADAPTER_ENV}); available: {}",
-            if names.is_empty() {
-                "none".to_owned()
-            } else {
-                names
-                    .iter()
-                    .enumerate()
-                    .map(|(i, n)| format!("[{i}] {n}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        ),
-    }
+    found.ok_or_else(|| AdapterError::NoMatch {
+        selector: sel.clone(),
+        available: if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| format!("[{i}] {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    })
 }
 
 impl GpuContext {

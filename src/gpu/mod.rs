@@ -8,6 +8,9 @@ mod pipelines;
 mod profiler;
 pub mod shaders;
 
-pub use context::{ADAPTER_ENV, AdapterChoice, GpuContext, list_adapters};
+pub use context::{
+    ADAPTER_ENV, AdapterChoice, AdapterError, GpuContext, REQUIRE_GPU_ENV, gpu_required,
+    list_adapters,
+};
 pub use dispatch::{Dispatch, DispatchBuilder};
 pub use profiler::TimingSource;

@@ -25,6 +25,16 @@ pub const BUILTIN_U2NETP: &[u8] = include_bytes!("../../weights/u2netp.safetenso
 /// Where `--model u2net` (or any preset name without a file) is looked up.
 pub const MODEL_DIR_ENV: &str = "U2CUT_MODEL_DIR";
 
+/// A preset name (e.g. `u2net`) whose weights are nowhere to be found: the
+/// architecture is known, the weights are the user's to convert.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "--model {0}: no weights found. Convert the official checkpoint with \
+     `python tools/convert_pth.py {0}.pth --out {0}.safetensors` and pass \
+     --model {0}.safetensors, or put it in ${MODEL_DIR_ENV}"
+)]
+pub struct NoWeights(pub String);
+
 #[derive(Clone, Copy, Debug)]
 pub struct LoadOptions {
     /// Fold BatchNorm into the conv weights (the fast path). When false, a
@@ -202,11 +212,7 @@ impl Model {
         if spec == "u2netp" {
             return Ok(Self::builtin());
         }
-        bail!(
-            "--model {spec}: no weights found. Convert the official checkpoint with \
-             `python tools/convert_pth.py {spec}.pth --out {spec}.safetensors` and pass \
-             --model {spec}.safetensors, or put it in ${MODEL_DIR_ENV}"
-        )
+        Err(NoWeights(spec.to_owned()).into())
     }
 
     /// The network for one `height x width` input.

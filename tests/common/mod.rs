@@ -5,10 +5,7 @@ use std::sync::OnceLock;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use u2cut::gpu::{AdapterChoice, GpuContext};
-
-/// Set to 1 (as CI does) to make GPU tests fail instead of skip without an adapter.
-pub const REQUIRE_GPU_ENV: &str = "U2CUT_REQUIRE_GPU";
+use u2cut::gpu::{AdapterChoice, GpuContext, REQUIRE_GPU_ENV, gpu_required};
 
 /// The one GPU context of this test binary, or `None` (with a notice) when
 /// there is no adapter and `U2CUT_REQUIRE_GPU=1` is not set.
@@ -19,7 +16,7 @@ pub fn gpu() -> Option<GpuContext> {
     });
     match ctx {
         Ok(ctx) => Some(ctx.clone()),
-        Err(e) if std::env::var(REQUIRE_GPU_ENV).as_deref() == Ok("1") => {
+        Err(e) if gpu_required() => {
             panic!("{REQUIRE_GPU_ENV}=1 but no GPU adapter could be opened: {e}")
         }
         Err(e) => {

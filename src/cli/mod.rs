@@ -1,0 +1,246 @@
+//! Command-line definitions (clap derive) and what the subcommands share:
+//! sizes, model loading, choosing where the network runs, exit codes.
+//! One module per subcommand.
+
+mod infer;
+mod info;
+
+use std::fmt;
+use std::path::Path;
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use anyhow::{Result, anyhow};
+use clap::{Args, Parser, Subcommand};
+use u2cut::gpu::{AdapterChoice, AdapterError, GpuContext, REQUIRE_GPU_ENV, gpu_required};
+use u2cut::model::LoadOptions;
+use u2cut::{Model, Network};
+
+/// Exit code for bad flags and unusable input files.
+pub const EXIT_INPUT: u8 = 2;
+/// Exit code for failures while running (GPU, I/O on outputs, ...).
+pub const EXIT_RUNTIME: u8 = 1;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  runtime failure (GPU device, kernels, writing outputs)
+  2  usage or input error (bad flag, missing or malformed input file, unknown model)
+
+Environment:
+  U2CUT_ADAPTER      adapter to use when --adapter is not given (index or name substring)
+  U2CUT_MODEL_DIR    folder searched for NAME.safetensors by --model NAME
+  U2CUT_REQUIRE_GPU  set to 1 to fail instead of falling back to the CPU when no GPU exists
+  WGPU_BACKEND       restrict wgpu to backends (vulkan, metal, dx12, gl)
+  NO_COLOR           disable colored help and errors";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "u2cut",
+    version,
+    about = "U²-Net background removal, every layer a WGSL kernel on wgpu",
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// GPU adapter to use: an index or a name substring, as listed by
+    /// `u2cut info --adapters` [default: the best one; env: U2CUT_ADAPTER]
+    #[arg(long, global = true, value_name = "NAME|INDEX")]
+    pub adapter: Option<String>,
+    /// Run on the CPU reference executor instead of the GPU (slow; for checks)
+    #[arg(long, global = true, conflicts_with = "adapter")]
+    pub cpu: bool,
+    /// Print nothing on stderr but warnings and errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Describe a model: stages, parameters, work and memory at a size; list adapters
+    Info(info::InfoArgs),
+    /// Run the network and write its seven raw outputs d0..d6 as .npy files
+    Infer(infer::InferArgs),
+}
+
+/// Parses the command line and runs the subcommand.
+pub fn run() -> Result<ExitCode> {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version land here too, with exit code 0.
+            let _ = e.print();
+            return Ok(ExitCode::from(e.exit_code().clamp(0, 255) as u8));
+        }
+    };
+    match &cli.command {
+        Command::Info(args) => info::run(&cli.global, args),
+        Command::Infer(args) => infer::run(&cli.global, args),
+    }?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An error caused by the user's flags or input files (exit code 2). Wraps
+/// the error transparently: it prints exactly like the error it marks.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct InputError(#[from] anyhow::Error);
+
+/// Marks an error as the user's: see [`InputError`].
+pub fn input_error(err: impl Into<anyhow::Error>) -> anyhow::Error {
+    anyhow::Error::new(InputError(err.into()))
+}
+
+/// `bail!` for input errors.
+macro_rules! bail_input {
+    ($($arg:tt)*) => {
+        return Err($crate::cli::input_error(anyhow::anyhow!($($arg)*)))
+    };
+}
+pub(crate) use bail_input;
+
+/// `.input_context(..)`: adds context and marks the error as the user's.
+pub trait InputContext<T> {
+    fn input_context<C: fmt::Display + Send + Sync + 'static>(
+        self,
+        context: impl FnOnce() -> C,
+    ) -> Result<T>;
+}
+
+impl<T, E: Into<anyhow::Error>> InputContext<T> for std::result::Result<T, E> {
+    fn input_context<C: fmt::Display + Send + Sync + 'static>(
+        self,
+        context: impl FnOnce() -> C,
+    ) -> Result<T> {
+        self.map_err(|e| input_error(e.into().context(context())))
+    }
+}
+
+/// The process exit code for an error that ended the run.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|e| e.is::<InputError>()) {
+        EXIT_INPUT
+    } else {
+        EXIT_RUNTIME
+    }
+}
+
+/// Network input size: `S` (S x S) or `WxH`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Size {
+    /// Larger sides overflow the kernels' 32-bit plane indices at the
+    /// widest layers, and would need more memory than any GPU has anyway.
+    pub const MAX_SIDE: u32 = 16384;
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{}", self.width, self.height)
+    }
+}
+
+impl FromStr for Size {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let side = |v: &str| -> std::result::Result<u32, String> {
+            match v.trim().parse::<u32>() {
+                Ok(n) if (1..=Size::MAX_SIDE).contains(&n) => Ok(n),
+                Ok(n) => Err(format!("{n} is out of range 1..={}", Size::MAX_SIDE)),
+                Err(_) => Err(format!(
+                    "`{s}` is not a size: give S (S x S) or WxH, e.g. 320 or 237x181"
+                )),
+            }
+        };
+        match s.split_once(['x', 'X']) {
+            Some((w, h)) => Ok(Size {
+                width: side(w)?,
+                height: side(h)?,
+            }),
+            None => {
+                let n = side(s)?;
+                Ok(Size {
+                    width: n,
+                    height: n,
+                })
+            }
+        }
+    }
+}
+
+/// Loads `--model` (u2netp, u2net, or a .safetensors path); failures are input errors.
+pub fn load_model(spec: &str) -> Result<Model> {
+    Model::resolve(spec, LoadOptions::default()).map_err(input_error)
+}
+
+/// Prints a progress note on stderr unless `--quiet`.
+pub fn note(global: &GlobalArgs, msg: impl fmt::Display) {
+    if !global.quiet {
+        eprintln!("u2cut: {msg}");
+    }
+}
+
+/// Prints a warning on stderr (even with `--quiet`).
+pub fn warn(msg: impl fmt::Display) {
+    eprintln!("u2cut: warning: {msg}");
+}
+
+/// Where the network runs: `--cpu`, else the chosen GPU adapter. Without
+/// any adapter it falls back to the CPU with one warning, unless an adapter
+/// was asked for (`--adapter` / `U2CUT_ADAPTER`) or `U2CUT_REQUIRE_GPU=1`.
+pub fn open_network(global: &GlobalArgs, model: Arc<Model>) -> Result<Network> {
+    if global.cpu {
+        note(global, "using the CPU reference executor (--cpu)");
+        return Ok(Network::cpu(model));
+    }
+    let choice = AdapterChoice::from_flag_or_env(global.adapter.as_deref());
+    let err = match GpuContext::new(&choice) {
+        Ok(ctx) => {
+            note(global, format_args!("using {}", ctx.describe()));
+            return Ok(Network::gpu(&ctx, model));
+        }
+        Err(err) => err,
+    };
+    match err.downcast_ref::<AdapterError>() {
+        // The library's message names the flag and lists the adapters.
+        Some(AdapterError::NoMatch { .. }) => return Err(input_error(err)),
+        Some(AdapterError::NoAdapter) => {}
+        None => {
+            return Err(err.context("the GPU could not be opened (--cpu runs on the CPU instead)"));
+        }
+    }
+    if gpu_required() {
+        return Err(anyhow!(
+            "{err:#}; {REQUIRE_GPU_ENV}=1 forbids falling back to the CPU \
+             (unset it, or pass --cpu to ask for the CPU)"
+        ));
+    }
+    warn(
+        "no GPU adapter found; running on the CPU reference executor (slow). \
+         Install a Vulkan driver to use the GPU, e.g. \
+         `apt-get install mesa-vulkan-drivers libvulkan1`, or pass --cpu to silence this",
+    );
+    Ok(Network::cpu(model))
+}
+
+/// Creates the `--out-dir` (and its parents) if missing; failing that is
+/// the user's to fix (a file in the way, no permission).
+pub fn ensure_out_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .input_context(|| format!("--out-dir {}: cannot create the directory", dir.display()))
+}
