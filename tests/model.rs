@@ -6,60 +6,8 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{gpu, random_vec, rng};
-use safetensors::SafeTensors;
+use common::{Golden, diff, gpu, load_golden, random_vec, rng};
 use u2cut::{Model, Network, SideOutputs};
-
-struct Golden {
-    input: Vec<f32>,
-    shape: [u32; 4],
-    maps: Vec<Vec<f32>>,
-}
-
-fn load_golden(file: &str) -> Golden {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(file);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let st = SafeTensors::deserialize(&bytes).unwrap();
-    let get = |name: &str| -> (Vec<f32>, Vec<usize>) {
-        let t = st.tensor(name).unwrap();
-        let v = t
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-            .collect();
-        (v, t.shape().to_vec())
-    };
-    let (input, shape) = get("input");
-    Golden {
-        input,
-        shape: [
-            shape[0] as u32,
-            shape[1] as u32,
-            shape[2] as u32,
-            shape[3] as u32,
-        ],
-        maps: (0..7).map(|d| get(&format!("d{d}")).0).collect(),
-    }
-}
-
-/// (max abs, mean abs) difference.
-fn diff(a: &[f32], b: &[f32]) -> (f32, f32) {
-    assert_eq!(a.len(), b.len());
-    let max = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max);
-    let mean = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| f64::from((x - y).abs()))
-        .sum::<f64>()
-        / a.len() as f64;
-    (max, mean as f32)
-}
 
 /// The bound: every output within 5e-4 max-abs and 2e-5 mean-abs of ONNX Runtime.
 fn assert_matches_golden(what: &str, got: &SideOutputs, want: &Golden) {

@@ -16,10 +16,7 @@ fn load(bytes: &[u8], fold_bn: bool) -> anyhow::Result<Model> {
 }
 
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+    common::diff(a, b).0
 }
 
 fn cpu_d0(model: Model, input: &[f32], (h, w): (u32, u32)) -> Vec<f32> {

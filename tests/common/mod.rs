@@ -58,3 +58,56 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f32], tol: f32) {
         want[i]
     );
 }
+
+/// An ONNX Runtime golden from tests/data (made by tools/golden.py).
+pub struct Golden {
+    pub input: Vec<f32>,
+    pub shape: [u32; 4],
+    /// d0 .. d6
+    pub maps: Vec<Vec<f32>>,
+}
+
+pub fn load_golden(file: &str) -> Golden {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(file);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let get = |name: &str| -> (Vec<f32>, Vec<usize>) {
+        let t = st.tensor(name).unwrap();
+        let v = t
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        (v, t.shape().to_vec())
+    };
+    let (input, shape) = get("input");
+    Golden {
+        input,
+        shape: [
+            shape[0] as u32,
+            shape[1] as u32,
+            shape[2] as u32,
+            shape[3] as u32,
+        ],
+        maps: (0..7).map(|d| get(&format!("d{d}")).0).collect(),
+    }
+}
+
+/// (max abs, mean abs) difference.
+pub fn diff(a: &[f32], b: &[f32]) -> (f32, f32) {
+    assert_eq!(a.len(), b.len());
+    let max = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max);
+    let mean = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| f64::from((x - y).abs()))
+        .sum::<f64>()
+        / a.len() as f64;
+    (max, mean as f32)
+}
