@@ -3,23 +3,18 @@
 //! size ignoring the aspect ratio, divide by the image maximum, ImageNet
 //! mean/std, NCHW float32.
 //!
-//! The resize is the image crate's Lanczos3 (support 3, widened by the
-//! downscale factor, like PIL's), run one axis at a time in PIL's order,
-//! horizontal first with the intermediate rounded and clipped to 8 bits
-//! ([`resize_like_pil`]). PIL computes in fixed point (22-bit coefficients)
-//! and picks its windows a little differently, so a few values still differ
-//! from rembg's by one gray level (17 of 307,200 for lemur.png at
-//! 320x320; see the tests). A single `imageops::resize` call would differ by
-//! up to 2 gray levels when downscaling and 13 when upscaling sharp edges:
-//! PIL's own float mode differs from its 8-bit mode by as much. The GPU
-//! preprocessing pass arrives with `u2cut remove`; this module is the CPU
-//! path `u2cut infer` uses, and the reference for that pass.
+//! The resize is Pillow's own fixed-point Lanczos ([`resize_like_pil`], the
+//! CPU reference of shaders/resample.wgsl), so the resized image equals
+//! rembg's byte for byte; the float arithmetic after it is f64 like rembg's
+//! NumPy code. This is the path `u2cut infer` uses; `u2cut remove` runs the
+//! same steps as GPU passes (src/remove).
 
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder as _, ImageReader, RgbImage};
+
+use crate::kernels::resample::Resize;
 
 /// ImageNet channel means and standard deviations (RGB), as rembg uses them.
 pub const MEAN: [f64; 3] = [0.485, 0.456, 0.406];
@@ -46,19 +41,12 @@ pub fn load_rgb8(path: &Path) -> Result<RgbImage> {
     Ok(img.to_rgb8())
 }
 
-/// Lanczos3 resize in PIL's pass order: horizontal first, rounded and
-/// clipped to 8 bits, then vertical. (`imageops::resize` alone goes
-/// vertical first and keeps a float intermediate. Each call below also runs
-/// a pass over its unchanged axis, which is the identity since the Lanczos
-/// kernel is 0 at nonzero integers; it costs time, about 2.7x one call for
-/// a 4000x3000 photo, 0.37 s, fine for this CPU path.)
+/// Pillow's `resize((width, height), Image.LANCZOS)` of an 8-bit RGB image,
+/// to the bit.
 pub fn resize_like_pil(img: &RgbImage, width: u32, height: u32) -> RgbImage {
-    let (w0, h0) = img.dimensions();
-    if w0 == width || h0 == height {
-        return image::imageops::resize(img, width, height, FilterType::Lanczos3);
-    }
-    let wide = image::imageops::resize(img, width, h0, FilterType::Lanczos3);
-    image::imageops::resize(&wide, width, height, FilterType::Lanczos3)
+    let resize = Resize::new(3, img.dimensions(), (width, height));
+    RgbImage::from_raw(width, height, resize.run_cpu(img.as_raw()))
+        .expect("the resize returns width x height pixels")
 }
 
 /// rembg's U²-Net input for one RGB8 image at `width x height`: 3 planes

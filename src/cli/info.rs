@@ -9,9 +9,8 @@ use u2cut::Model;
 use u2cut::gpu::list_adapters;
 use u2cut::graph::{planner, stats};
 use u2cut::model::config::{Rsu, STAGE_NAMES};
-use u2cut::model::{LoadOptions, NoWeights, U2NetConfig};
 
-use super::{GlobalArgs, Size, input_error, warn};
+use super::{GlobalArgs, Size, load_model_or_architecture, warn};
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
@@ -51,14 +50,7 @@ fn rsu_name(rsu: Rsu) -> String {
 }
 
 fn gather(args: &InfoArgs) -> Result<Facts> {
-    let (model, missing_weights) = match Model::resolve(&args.model, LoadOptions::default()) {
-        Ok(m) => (m, None),
-        Err(err) if err.downcast_ref::<NoWeights>().is_some() => {
-            let config = U2NetConfig::preset(&args.model).expect("only presets lack weights");
-            (Model::random(config, 0), Some(format!("{err:#}")))
-        }
-        Err(err) => return Err(input_error(err)),
-    };
+    let (model, missing_weights) = load_model_or_architecture(&args.model)?;
     let graph = model.graph(args.size.height, args.size.width);
     let plan = planner::plan(&graph);
     Ok(Facts {

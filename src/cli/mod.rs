@@ -2,6 +2,7 @@
 //! sizes, model loading, choosing where the network runs, exit codes.
 //! One module per subcommand.
 
+mod bench;
 mod infer;
 mod info;
 
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use anyhow::{Result, anyhow};
 use clap::{Args, Parser, Subcommand};
 use u2cut::gpu::{AdapterChoice, AdapterError, GpuContext, REQUIRE_GPU_ENV, gpu_required};
-use u2cut::model::LoadOptions;
+use u2cut::model::{LoadOptions, NoWeights, U2NetConfig};
 use u2cut::{Model, Network};
 
 /// Exit code for bad flags and unusable input files.
@@ -71,6 +72,8 @@ pub enum Command {
     Info(info::InfoArgs),
     /// Run the network and write its seven raw outputs d0..d6 as .npy files
     Infer(infer::InferArgs),
+    /// Time the network on the GPU: throughput, latency, per-kernel table
+    Bench(bench::BenchArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -86,6 +89,7 @@ pub fn run() -> Result<ExitCode> {
     match &cli.command {
         Command::Info(args) => info::run(&cli.global, args),
         Command::Infer(args) => infer::run(&cli.global, args),
+        Command::Bench(args) => bench::run(&cli.global, args),
     }?;
     Ok(ExitCode::SUCCESS)
 }
@@ -186,6 +190,20 @@ impl FromStr for Size {
 /// Loads `--model` (u2netp, u2net, or a .safetensors path); failures are input errors.
 pub fn load_model(spec: &str) -> Result<Model> {
     Model::resolve(spec, LoadOptions::default()).map_err(input_error)
+}
+
+/// Like [`load_model`], but a preset name whose weights are missing gives
+/// the architecture with random weights, and why: enough to describe or
+/// benchmark it. The second value is `None` when real weights were loaded.
+pub fn load_model_or_architecture(spec: &str) -> Result<(Model, Option<String>)> {
+    match Model::resolve(spec, LoadOptions::default()) {
+        Ok(m) => Ok((m, None)),
+        Err(err) if err.downcast_ref::<NoWeights>().is_some() => {
+            let config = U2NetConfig::preset(spec).expect("only presets lack weights");
+            Ok((Model::random(config, 0), Some(format!("{err:#}"))))
+        }
+        Err(err) => Err(input_error(err)),
+    }
 }
 
 /// Prints a progress note on stderr unless `--quiet`.

@@ -9,6 +9,11 @@ use super::shaders::Shader;
 /// Invocations per workgroup of every kernel (`WG` in shaders/shared/tensor.wgsl).
 pub const WORKGROUP: u32 = 64;
 
+/// Workgroups of [`WORKGROUP`] invocations that cover `threads`.
+pub fn groups_for(threads: u64) -> u64 {
+    threads.div_ceil(u64::from(WORKGROUP))
+}
+
 pub struct Dispatch {
     /// Kernel name for reports, e.g. `conv3x3_d2`.
     pub label: String,
@@ -45,17 +50,17 @@ impl<'a> DispatchBuilder<'a> {
         self
     }
 
-    /// `threads` invocations along x (spread over x and y workgroups as the
-    /// per-dimension limit requires) times `z` workgroups along z.
+    /// `groups` workgroups along x (spread over x and y as the per-dimension
+    /// limit requires) times `z` workgroups along z.
     pub fn build<P: bytemuck::Pod>(
         self,
         label: String,
         params: &P,
         buffers: &[(u32, &wgpu::Buffer)],
-        threads: u64,
+        groups: u64,
         z: u32,
     ) -> Result<Dispatch> {
-        let groups = grid(self.ctx, threads.div_ceil(u64::from(WORKGROUP)), z, &label)?;
+        let groups = grid(self.ctx, groups, z, &label)?;
         let pipeline =
             self.ctx
                 .pipelines

@@ -25,15 +25,31 @@ pub const BATCHNORM: Shader = shader!("batchnorm");
 pub const POOL: Shader = shader!("pool");
 pub const UPSAMPLE: Shader = shader!("upsample");
 pub const ELEMENTWISE: Shader = shader!("elementwise");
+pub const RESAMPLE: Shader = shader!("resample");
+pub const PIXELS: Shader = shader!("pixels");
 
 /// Every kernel family, for validation and pipeline warm-up.
-pub const ALL: &[Shader] = &[CONV, BATCHNORM, POOL, UPSAMPLE, ELEMENTWISE];
+pub const ALL: &[Shader] = &[
+    CONV,
+    BATCHNORM,
+    POOL,
+    UPSAMPLE,
+    ELEMENTWISE,
+    RESAMPLE,
+    PIXELS,
+];
 
 /// Files under `shaders/shared/`, by the path used in `//#include`.
-const SHARED: &[(&str, &str)] = &[(
-    "shared/tensor.wgsl",
-    include_str!("../../shaders/shared/tensor.wgsl"),
-)];
+const SHARED: &[(&str, &str)] = &[
+    (
+        "shared/tensor.wgsl",
+        include_str!("../../shaders/shared/tensor.wgsl"),
+    ),
+    (
+        "shared/image8.wgsl",
+        include_str!("../../shaders/shared/image8.wgsl"),
+    ),
+];
 
 const INCLUDE: &str = "//#include ";
 

@@ -122,6 +122,25 @@ impl GpuPlan {
         Ok(plan)
     }
 
+    /// The input tensor's buffer and view, for passes that prepare the
+    /// input on the device in the same submit (image `n` at `view.index(n, ..)`).
+    pub fn input_binding(&self) -> (&wgpu::Buffer, crate::kernels::View) {
+        let id = self.graph.input.expect("graph has an input");
+        let s = super::Slice {
+            tensor: id,
+            offset: 0,
+            channels: self.graph.tensors[id.0].channels,
+        };
+        (self.buffer(s), self.graph.view(s))
+    }
+
+    /// A named output's buffer and view (e.g. `d0`), for passes that read
+    /// it on the device in the same submit.
+    pub fn output_binding(&self, name: &str) -> Option<(&wgpu::Buffer, crate::kernels::View)> {
+        let (_, s) = self.graph.outputs.iter().find(|(n, _)| n == name)?;
+        Some((self.buffer(*s), self.graph.view(*s)))
+    }
+
     fn buffer(&self, s: super::Slice) -> &wgpu::Buffer {
         &self.buffers[self.memory.slot_of[s.tensor.0]]
     }

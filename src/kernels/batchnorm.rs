@@ -68,7 +68,7 @@ pub fn dispatch(
         "batchnorm".to_owned(),
         p,
         &[(1, src), (2, stats), (3, dst)],
-        p.src.len(1),
+        crate::gpu::groups_for(p.src.len(1)),
         batch,
     )?;
     d.bytes = f32_bytes(p.src.len(batch) * 2);

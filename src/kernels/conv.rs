@@ -7,7 +7,7 @@ use bytemuck::{Pod, Zeroable};
 use rayon::prelude::*;
 
 use super::{Bound, View, f32_bytes};
-use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, shaders};
+use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};
 
 /// Output pixels per invocation (`PX` in conv.wgsl).
 pub const PX: u32 = 4;
@@ -149,7 +149,7 @@ pub fn dispatch(
                 (4, bias),
                 (5, dst.buffer),
             ],
-            u64::from(p.height) * u64::from(p.tiles_x),
+            groups_for(u64::from(p.height) * u64::from(p.tiles_x)),
             z,
         )?;
     let pixels = u64::from(batch) * u64::from(p.height * p.width);

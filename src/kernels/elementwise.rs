@@ -57,7 +57,7 @@ impl Elementwise {
             self.entry().to_owned(),
             p,
             &buffers,
-            p.dst.len(1),
+            crate::gpu::groups_for(p.dst.len(1)),
             batch,
         )?;
         d.bytes = f32_bytes(p.dst.len(batch) * (self.inputs() + 1));

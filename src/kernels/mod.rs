@@ -5,7 +5,9 @@
 pub mod batchnorm;
 pub mod conv;
 pub mod elementwise;
+pub mod pixels;
 pub mod pool;
+pub mod resample;
 pub mod upsample;
 
 use bytemuck::{Pod, Zeroable};
@@ -115,7 +117,7 @@ pub(crate) fn spatial_dispatch(
         shader.name.to_owned(),
         p,
         &[(1, src), (2, dst)],
-        p.dst.len(1),
+        crate::gpu::groups_for(p.dst.len(1)),
         batch,
     )?;
     d.bytes = f32_bytes(p.src.len(batch) + p.dst.len(batch));

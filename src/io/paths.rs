@@ -1,0 +1,230 @@
+//! Which files a run reads and writes: inputs expanded (folders searched
+//! recursively for image files), each given its output path, and the
+//! inputs that cannot be processed set aside with the reason.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, anyhow, bail};
+
+use super::Format;
+
+/// Where an image comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    File(PathBuf),
+    Stdin,
+}
+
+/// Where its output goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sink {
+    File(PathBuf),
+    Stdout,
+}
+
+/// One image to process.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub source: Source,
+    pub sink: Sink,
+}
+
+impl Job {
+    /// The input as messages name it.
+    pub fn name(&self) -> String {
+        match &self.source {
+            Source::File(p) => p.display().to_string(),
+            Source::Stdin => "<stdin>".to_owned(),
+        }
+    }
+}
+
+/// The inputs of a run, expanded.
+#[derive(Debug, Default)]
+pub struct JobList {
+    pub jobs: Vec<Job>,
+    /// Inputs refused before reading them: (input, why).
+    pub refused: Vec<(String, anyhow::Error)>,
+}
+
+/// How outputs are named.
+#[derive(Clone, Debug)]
+pub struct OutputNaming {
+    /// `-o`: a file (one input), a folder, or `-` (stdout); `None`: next to
+    /// each input file, stdout for stdin.
+    pub output: Option<PathBuf>,
+    pub format: Format,
+    /// `NAME_SUFFIX.EXT` for outputs written next to their inputs.
+    pub suffix: &'static str,
+}
+
+/// Whether the image crate reads files with this name's extension.
+pub fn is_image_file(path: &Path) -> bool {
+    image::ImageFormat::from_path(path).is_ok_and(|f| f.reading_enabled())
+}
+
+fn hidden(name: &OsStr) -> bool {
+    name.to_string_lossy().starts_with('.')
+}
+
+/// Image files under `dir`, recursively, in name order; hidden files and
+/// folders (e.g. another run's temporary files) and `skip` are left out.
+fn walk(dir: &Path, skip: Option<&Path>, refused: &mut Vec<(String, anyhow::Error)>) -> Vec<PathBuf> {
+    let skip = skip.and_then(|s| s.canonicalize().ok());
+    let skipped = |e: &walkdir::DirEntry| {
+        e.file_type().is_dir()
+            && skip
+                .as_ref()
+                .is_some_and(|s| e.path().canonicalize().is_ok_and(|p| p == *s))
+    };
+    let mut files = Vec::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !(hidden(e.file_name()) || skipped(e)));
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_file() && is_image_file(e.path()) => {
+                files.push(e.into_path());
+            }
+            Ok(_) => {}
+            Err(err) => {
+                let at = err
+                    .path()
+                    .map_or_else(|| dir.display().to_string(), |p| p.display().to_string());
+                refused.push((at, anyhow!("cannot read: {err}")));
+            }
+        }
+    }
+    files
+}
+
+/// `path` with its parent folder resolved, for comparing a (maybe not yet
+/// existing) output with the inputs.
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(p) = path.canonicalize() {
+        return p;
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match (parent.canonicalize(), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Expands `inputs` (files, folders, `-` for stdin) into jobs with their
+/// output paths. Errors are usage errors (the run cannot start); inputs that
+/// cannot be processed are listed in `refused`.
+pub fn plan(inputs: &[PathBuf], naming: &OutputNaming) -> Result<JobList> {
+    let stdin = Path::new("-");
+    if inputs.iter().filter(|p| p.as_path() == stdin).count() > 1 {
+        bail!("`-` (stdin) is given more than once");
+    }
+    let ext = naming.format.extension();
+    let out = naming.output.as_deref();
+    let to_stdout = out == Some(stdin);
+    let single = inputs.len() == 1 && (inputs[0] == stdin || !inputs[0].is_dir());
+    // -o names a file only for a single file (or stdin) input, and only if
+    // it is not an existing folder or written as one (`out/`).
+    let out_file = out.filter(|o| {
+        single
+            && !to_stdout
+            && !o.is_dir()
+            && !o.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR)
+            && !o.as_os_str().to_string_lossy().ends_with('/')
+    });
+    let out_dir = out.filter(|_| !to_stdout && out_file.is_none());
+    if to_stdout && !single {
+        bail!("-o - (stdout) takes a single input; give -o DIR for several");
+    }
+    if out.is_none() && inputs.iter().any(|p| p.is_dir()) {
+        bail!("give -o/--output DIR to process a folder");
+    }
+
+    let mut list = JobList::default();
+    let mut add = |source: Source, sink: Sink| list.jobs.push(Job { source, sink });
+    for input in inputs {
+        if input.as_path() == stdin {
+            let sink = match (out_file, out_dir) {
+                (Some(f), _) => Sink::File(f.to_path_buf()),
+                (None, Some(d)) => Sink::File(d.join(format!("stdin.{ext}"))),
+                (None, None) => Sink::Stdout,
+            };
+            add(Source::Stdin, sink);
+            continue;
+        }
+        if input.is_dir() {
+            let dir = out_dir.expect("folders need -o DIR (checked above)");
+            for file in walk(input, Some(dir), &mut list.refused) {
+                let rel = file.strip_prefix(input).unwrap_or(&file);
+                add(
+                    Source::File(file.clone()),
+                    Sink::File(dir.join(rel).with_extension(ext)),
+                );
+            }
+            continue;
+        }
+        if !input.exists() {
+            list.refused
+                .push((input.display().to_string(), anyhow!("no such file or folder")));
+            continue;
+        }
+        let stem = input.file_stem().unwrap_or(input.as_os_str()).to_string_lossy();
+        let sink = match (to_stdout, out_file, out_dir) {
+            (true, _, _) => Sink::Stdout,
+            (_, Some(f), _) => Sink::File(f.to_path_buf()),
+            (_, None, Some(d)) => Sink::File(d.join(format!("{stem}.{ext}"))),
+            (_, None, None) => Sink::File(input.with_file_name(format!("{stem}{}.{ext}", naming.suffix))),
+        };
+        add(Source::File(input.clone()), sink);
+    }
+    refuse_clashes(&mut list);
+    Ok(list)
+}
+
+/// Sets aside jobs whose output is an input (never overwritten) or the
+/// output of an earlier job.
+fn refuse_clashes(list: &mut JobList) {
+    let inputs: HashSet<PathBuf> = list
+        .jobs
+        .iter()
+        .filter_map(|j| match &j.source {
+            Source::File(p) => p.canonicalize().ok(),
+            Source::Stdin => None,
+        })
+        .collect();
+    let mut claimed: HashMap<PathBuf, String> = HashMap::new();
+    let jobs = std::mem::take(&mut list.jobs);
+    for job in jobs {
+        let Sink::File(out) = &job.sink else {
+            list.jobs.push(job);
+            continue;
+        };
+        let key = resolved(out);
+        if inputs.contains(&key) {
+            list.refused.push((
+                job.name(),
+                anyhow!(
+                    "the output {} is an input, which is never overwritten; choose another -o or --format",
+                    out.display()
+                ),
+            ));
+        } else if let Some(first) = claimed.get(&key) {
+            list.refused.push((
+                job.name(),
+                anyhow!(
+                    "its output {} is also the output of {first}; rename one of them",
+                    out.display()
+                ),
+            ));
+        } else {
+            claimed.insert(key, job.name());
+            list.jobs.push(job);
+        }
+    }
+}
