@@ -54,7 +54,7 @@ def main(argv=None):
 
     import onnxruntime as ort
 
-    model = symbolic(load_model(args.onnx, args.wheel))
+    model = symbolic(load_model(args.onnx, args.wheel)[0])
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     x = np.random.default_rng(0).standard_normal((args.batch, 3, args.size, args.size)).astype(np.float32)
 

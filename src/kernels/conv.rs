@@ -10,7 +10,7 @@ use super::{Bound, View, f32_bytes};
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};
 
 /// Output pixels per invocation (`PX` in conv.wgsl).
-pub const PX: u32 = 4;
+pub const PX: u32 = 8;
 /// Output channels per invocation; weights are packed in blocks of this many.
 pub const OCB: u32 = 8;
 
@@ -160,7 +160,7 @@ pub fn dispatch(
 
 /// CPU reference. Mirrors conv.wgsl's arithmetic: for each output, a sum
 /// over input channels, then rows, then columns of the window (zero outside
-/// the image), then + bias, then ReLU. The shader blocks 4 pixels x 8
+/// the image), then + bias, then ReLU. The shader blocks 8 pixels x 8
 /// channels per invocation; here each output plane is one task, filled
 /// tap by tap in the same summation order.
 #[allow(clippy::too_many_arguments)]
