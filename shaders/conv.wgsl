@@ -4,10 +4,11 @@
 // convs never materialize their concat.
 //
 // Register blocking: each invocation computes PX = 8 adjacent output pixels
-// of one row for OCB = 8 output channels (64 accumulators), so each input
-// value loaded is used 8 times and each weight 8 times. On llvmpipe, where
+// of one row for OCB = 16 output channels (128 accumulators), so each input
+// value loaded is used 16 times and each weight 8 times. On llvmpipe, where
 // every load costs a loop over the SIMD lanes, multiply-adds per load is
-// what sets the speed (4 x 8 ran 1.5x slower). The output
+// what sets the speed: 4 px x 8 ch ran 2.7x slower than 8 x 8, which ran
+// 1.5x slower than 8 x 16 (BENCHMARKS.md). The output
 // channel block comes from workgroup_id.z, so weight addresses are uniform
 // across the workgroup (scalar loads on SIMD-on-CPU drivers, broadcast on GPUs).
 
@@ -37,31 +38,47 @@ const PX: u32 = 8u;
 @group(0) @binding(0) var<uniform> p: ConvParams;
 @group(0) @binding(1) var<storage, read> in_a: array<f32>;
 @group(0) @binding(2) var<storage, read> in_b: array<f32>;
-// Packed at load time as [cout_blocks][cin][K*K][2] vec4s: the 8 output
+// Packed at load time as [cout_blocks][cin][K*K][4] vec4s: the 16 output
 // channels of a block for one input channel and tap are contiguous.
 @group(0) @binding(3) var<storage, read> weights: array<vec4<f32>>;
-// [cout_blocks][2] vec4s, zero-padded past cout.
+// [cout_blocks][4] vec4s, zero-padded past cout.
 @group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> dst: array<f32>;
 
-// Accumulators: pixel j, channels 0-3 (lo) and 4-7 (hi). Named variables,
+// Accumulators: acc{pixel}_{q} holds channels 4q..4q+3. Named variables,
 // not an array: dynamically indexed private arrays spill on some drivers.
-var<private> acc0l: vec4<f32>;
-var<private> acc0h: vec4<f32>;
-var<private> acc1l: vec4<f32>;
-var<private> acc1h: vec4<f32>;
-var<private> acc2l: vec4<f32>;
-var<private> acc2h: vec4<f32>;
-var<private> acc3l: vec4<f32>;
-var<private> acc3h: vec4<f32>;
-var<private> acc4l: vec4<f32>;
-var<private> acc4h: vec4<f32>;
-var<private> acc5l: vec4<f32>;
-var<private> acc5h: vec4<f32>;
-var<private> acc6l: vec4<f32>;
-var<private> acc6h: vec4<f32>;
-var<private> acc7l: vec4<f32>;
-var<private> acc7h: vec4<f32>;
+var<private> acc0_0: vec4<f32>;
+var<private> acc0_1: vec4<f32>;
+var<private> acc0_2: vec4<f32>;
+var<private> acc0_3: vec4<f32>;
+var<private> acc1_0: vec4<f32>;
+var<private> acc1_1: vec4<f32>;
+var<private> acc1_2: vec4<f32>;
+var<private> acc1_3: vec4<f32>;
+var<private> acc2_0: vec4<f32>;
+var<private> acc2_1: vec4<f32>;
+var<private> acc2_2: vec4<f32>;
+var<private> acc2_3: vec4<f32>;
+var<private> acc3_0: vec4<f32>;
+var<private> acc3_1: vec4<f32>;
+var<private> acc3_2: vec4<f32>;
+var<private> acc3_3: vec4<f32>;
+var<private> acc4_0: vec4<f32>;
+var<private> acc4_1: vec4<f32>;
+var<private> acc4_2: vec4<f32>;
+var<private> acc4_3: vec4<f32>;
+var<private> acc5_0: vec4<f32>;
+var<private> acc5_1: vec4<f32>;
+var<private> acc5_2: vec4<f32>;
+var<private> acc5_3: vec4<f32>;
+var<private> acc6_0: vec4<f32>;
+var<private> acc6_1: vec4<f32>;
+var<private> acc6_2: vec4<f32>;
+var<private> acc6_3: vec4<f32>;
+var<private> acc7_0: vec4<f32>;
+var<private> acc7_1: vec4<f32>;
+var<private> acc7_2: vec4<f32>;
+var<private> acc7_3: vec4<f32>;
 
 fn fetch(from_b: bool, i: u32) -> f32 {
     if from_b {
@@ -88,46 +105,62 @@ fn fetch4(from_b: bool, row: u32, x: i32) -> vec4<f32> {
     );
 }
 
-// One input channel, one tap: 8 pixels (v, u) times 8 output channels.
+// One input channel, one tap: 8 pixels (v, u) times 16 output channels.
 fn tap(w: u32, v: vec4<f32>, u: vec4<f32>) {
-    let wl = weights[w];
-    let wh = weights[w + 1u];
-    acc0l = fma(vec4(v.x), wl, acc0l);
-    acc0h = fma(vec4(v.x), wh, acc0h);
-    acc1l = fma(vec4(v.y), wl, acc1l);
-    acc1h = fma(vec4(v.y), wh, acc1h);
-    acc2l = fma(vec4(v.z), wl, acc2l);
-    acc2h = fma(vec4(v.z), wh, acc2h);
-    acc3l = fma(vec4(v.w), wl, acc3l);
-    acc3h = fma(vec4(v.w), wh, acc3h);
-    acc4l = fma(vec4(u.x), wl, acc4l);
-    acc4h = fma(vec4(u.x), wh, acc4h);
-    acc5l = fma(vec4(u.y), wl, acc5l);
-    acc5h = fma(vec4(u.y), wh, acc5h);
-    acc6l = fma(vec4(u.z), wl, acc6l);
-    acc6h = fma(vec4(u.z), wh, acc6h);
-    acc7l = fma(vec4(u.w), wl, acc7l);
-    acc7h = fma(vec4(u.w), wh, acc7h);
+    let w0 = weights[w + 0u];
+    let w1 = weights[w + 1u];
+    let w2 = weights[w + 2u];
+    let w3 = weights[w + 3u];
+    acc0_0 = fma(vec4(v.x), w0, acc0_0);
+    acc0_1 = fma(vec4(v.x), w1, acc0_1);
+    acc0_2 = fma(vec4(v.x), w2, acc0_2);
+    acc0_3 = fma(vec4(v.x), w3, acc0_3);
+    acc1_0 = fma(vec4(v.y), w0, acc1_0);
+    acc1_1 = fma(vec4(v.y), w1, acc1_1);
+    acc1_2 = fma(vec4(v.y), w2, acc1_2);
+    acc1_3 = fma(vec4(v.y), w3, acc1_3);
+    acc2_0 = fma(vec4(v.z), w0, acc2_0);
+    acc2_1 = fma(vec4(v.z), w1, acc2_1);
+    acc2_2 = fma(vec4(v.z), w2, acc2_2);
+    acc2_3 = fma(vec4(v.z), w3, acc2_3);
+    acc3_0 = fma(vec4(v.w), w0, acc3_0);
+    acc3_1 = fma(vec4(v.w), w1, acc3_1);
+    acc3_2 = fma(vec4(v.w), w2, acc3_2);
+    acc3_3 = fma(vec4(v.w), w3, acc3_3);
+    acc4_0 = fma(vec4(u.x), w0, acc4_0);
+    acc4_1 = fma(vec4(u.x), w1, acc4_1);
+    acc4_2 = fma(vec4(u.x), w2, acc4_2);
+    acc4_3 = fma(vec4(u.x), w3, acc4_3);
+    acc5_0 = fma(vec4(u.y), w0, acc5_0);
+    acc5_1 = fma(vec4(u.y), w1, acc5_1);
+    acc5_2 = fma(vec4(u.y), w2, acc5_2);
+    acc5_3 = fma(vec4(u.y), w3, acc5_3);
+    acc6_0 = fma(vec4(u.z), w0, acc6_0);
+    acc6_1 = fma(vec4(u.z), w1, acc6_1);
+    acc6_2 = fma(vec4(u.z), w2, acc6_2);
+    acc6_3 = fma(vec4(u.z), w3, acc6_3);
+    acc7_0 = fma(vec4(u.w), w0, acc7_0);
+    acc7_1 = fma(vec4(u.w), w1, acc7_1);
+    acc7_2 = fma(vec4(u.w), w2, acc7_2);
+    acc7_3 = fma(vec4(u.w), w3, acc7_3);
 }
 
 fn activate(v: vec4<f32>) -> vec4<f32> {
     return select(v, max(v, vec4(0.0)), p.relu != 0u);
 }
 
-fn store_pixel(n: u32, cb: u32, y: u32, x: u32, lo: vec4<f32>, hi: vec4<f32>) {
+fn store_pixel(n: u32, cb: u32, y: u32, x: u32, c0: vec4<f32>, c1: vec4<f32>, c2: vec4<f32>, c3: vec4<f32>) {
     if x >= p.width {
         return;
     }
     let pix = y * p.width + x;
-    let l = activate(lo);
-    let h = activate(hi);
-    for (var k = 0u; k < 4u; k++) {
-        let c = cb * 8u + k;
-        if c < p.dst.channels {
-            dst[view_index(p.dst, n, c, pix)] = l[k];
-        }
-        if c + 4u < p.dst.channels {
-            dst[view_index(p.dst, n, c + 4u, pix)] = h[k];
+    let v = array(activate(c0), activate(c1), activate(c2), activate(c3));
+    for (var q = 0u; q < 4u; q++) {
+        for (var k = 0u; k < 4u; k++) {
+            let c = cb * 16u + q * 4u + k;
+            if c < p.dst.channels {
+                dst[view_index(p.dst, n, c, pix)] = v[q][k];
+            }
         }
     }
 }
@@ -146,51 +179,69 @@ fn main(
     let cb = wg.z % p.cout_blocks;
     let y = t / p.tiles_x;
     let x0 = (t % p.tiles_x) * PX;
-    acc0l = vec4(0.0);
-    acc0h = vec4(0.0);
-    acc1l = vec4(0.0);
-    acc1h = vec4(0.0);
-    acc2l = vec4(0.0);
-    acc2h = vec4(0.0);
-    acc3l = vec4(0.0);
-    acc3h = vec4(0.0);
-    acc4l = vec4(0.0);
-    acc4h = vec4(0.0);
-    acc5l = vec4(0.0);
-    acc5h = vec4(0.0);
-    acc6l = vec4(0.0);
-    acc6h = vec4(0.0);
-    acc7l = vec4(0.0);
-    acc7h = vec4(0.0);
+    acc0_0 = vec4(0.0);
+    acc0_1 = vec4(0.0);
+    acc0_2 = vec4(0.0);
+    acc0_3 = vec4(0.0);
+    acc1_0 = vec4(0.0);
+    acc1_1 = vec4(0.0);
+    acc1_2 = vec4(0.0);
+    acc1_3 = vec4(0.0);
+    acc2_0 = vec4(0.0);
+    acc2_1 = vec4(0.0);
+    acc2_2 = vec4(0.0);
+    acc2_3 = vec4(0.0);
+    acc3_0 = vec4(0.0);
+    acc3_1 = vec4(0.0);
+    acc3_2 = vec4(0.0);
+    acc3_3 = vec4(0.0);
+    acc4_0 = vec4(0.0);
+    acc4_1 = vec4(0.0);
+    acc4_2 = vec4(0.0);
+    acc4_3 = vec4(0.0);
+    acc5_0 = vec4(0.0);
+    acc5_1 = vec4(0.0);
+    acc5_2 = vec4(0.0);
+    acc5_3 = vec4(0.0);
+    acc6_0 = vec4(0.0);
+    acc6_1 = vec4(0.0);
+    acc6_2 = vec4(0.0);
+    acc6_3 = vec4(0.0);
+    acc7_0 = vec4(0.0);
+    acc7_1 = vec4(0.0);
+    acc7_2 = vec4(0.0);
+    acc7_3 = vec4(0.0);
 
     let cin = p.a.channels + p.b.channels;
-    var w = cb * cin * K * K * 2u;
+    var w = cb * cin * K * K * 4u;
     for (var ci = 0u; ci < cin; ci++) {
         let from_b = ci >= p.a.channels;
         let base = select(view_index(p.a, n, ci, 0u), view_index(p.b, n, ci - p.a.channels, 0u), from_b);
         for (var ky = 0u; ky < K; ky++) {
             let iy = i32(y + ky * DIL) - i32(PAD);
             if iy < 0 || iy >= i32(p.height) {
-                w += K * 2u;
+                w += K * 4u;
                 continue;
             }
             let row = base + u32(iy) * p.width;
             for (var kx = 0u; kx < K; kx++) {
                 let ix = i32(x0 + kx * DIL) - i32(PAD);
                 tap(w, fetch4(from_b, row, ix), fetch4(from_b, row, ix + 4));
-                w += 2u;
+                w += 4u;
             }
         }
     }
 
-    let bl = bias[cb * 2u];
-    let bh = bias[cb * 2u + 1u];
-    store_pixel(n, cb, y, x0, acc0l + bl, acc0h + bh);
-    store_pixel(n, cb, y, x0 + 1u, acc1l + bl, acc1h + bh);
-    store_pixel(n, cb, y, x0 + 2u, acc2l + bl, acc2h + bh);
-    store_pixel(n, cb, y, x0 + 3u, acc3l + bl, acc3h + bh);
-    store_pixel(n, cb, y, x0 + 4u, acc4l + bl, acc4h + bh);
-    store_pixel(n, cb, y, x0 + 5u, acc5l + bl, acc5h + bh);
-    store_pixel(n, cb, y, x0 + 6u, acc6l + bl, acc6h + bh);
-    store_pixel(n, cb, y, x0 + 7u, acc7l + bl, acc7h + bh);
+    let b0 = bias[cb * 4u + 0u];
+    let b1 = bias[cb * 4u + 1u];
+    let b2 = bias[cb * 4u + 2u];
+    let b3 = bias[cb * 4u + 3u];
+    store_pixel(n, cb, y, x0 + 0u, acc0_0 + b0, acc0_1 + b1, acc0_2 + b2, acc0_3 + b3);
+    store_pixel(n, cb, y, x0 + 1u, acc1_0 + b0, acc1_1 + b1, acc1_2 + b2, acc1_3 + b3);
+    store_pixel(n, cb, y, x0 + 2u, acc2_0 + b0, acc2_1 + b1, acc2_2 + b2, acc2_3 + b3);
+    store_pixel(n, cb, y, x0 + 3u, acc3_0 + b0, acc3_1 + b1, acc3_2 + b2, acc3_3 + b3);
+    store_pixel(n, cb, y, x0 + 4u, acc4_0 + b0, acc4_1 + b1, acc4_2 + b2, acc4_3 + b3);
+    store_pixel(n, cb, y, x0 + 5u, acc5_0 + b0, acc5_1 + b1, acc5_2 + b2, acc5_3 + b3);
+    store_pixel(n, cb, y, x0 + 6u, acc6_0 + b0, acc6_1 + b1, acc6_2 + b2, acc6_3 + b3);
+    store_pixel(n, cb, y, x0 + 7u, acc7_0 + b0, acc7_1 + b1, acc7_2 + b2, acc7_3 + b3);
 }

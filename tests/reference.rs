@@ -106,21 +106,26 @@ fn conv_two_channels_in_two_out_by_hand() {
 }
 
 #[test]
-fn packed_weights_put_eight_output_channels_side_by_side() {
+fn packed_weights_put_a_block_of_output_channels_side_by_side() {
+    // 17 output channels: one full block of OCB = 16 and one of a single channel.
     let spec = ConvSpec {
         cin: 2,
-        cout: 9,
+        cout: 17,
         k: 1,
         dilation: 1,
         relu: false,
     };
-    let oihw: Vec<f32> = (0..18).map(|i| i as f32).collect();
+    let oihw: Vec<f32> = (0..34).map(|i| i as f32).collect();
     let packed = conv::pack_weights(&spec, &oihw);
-    assert_eq!(packed.len(), 2 * 2 * 8);
-    // block 0, input channel 1: output channels 0..8
-    assert_eq!(&packed[8..16], &[1.0, 3.0, 5.0, 7.0, 9.0, 11.0, 13.0, 15.0]);
-    // block 1 holds output channel 8, zero-padded
-    assert_eq!(&packed[16..24], &[16.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    let ocb = conv::OCB as usize;
+    assert_eq!(ocb, 16);
+    assert_eq!(packed.len(), 2 * 2 * ocb);
+    // block 0, input channel 1: output channels 0..16, i.e. oihw[2 co + 1]
+    let want: Vec<f32> = (0..16).map(|co| (2 * co + 1) as f32).collect();
+    assert_eq!(&packed[ocb..2 * ocb], want.as_slice());
+    // block 1, input channel 0 holds output channel 16, zero-padded
+    assert_eq!(packed[2 * ocb], 32.0);
+    assert!(packed[2 * ocb + 1..3 * ocb].iter().all(|&v| v == 0.0));
 }
 
 #[test]

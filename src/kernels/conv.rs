@@ -12,7 +12,7 @@ use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};
 /// Output pixels per invocation (`PX` in conv.wgsl).
 pub const PX: u32 = 8;
 /// Output channels per invocation; weights are packed in blocks of this many.
-pub const OCB: u32 = 8;
+pub const OCB: u32 = 16;
 
 /// Keep in sync with `ConvParams` in shaders/conv.wgsl.
 #[repr(C)]
