@@ -44,6 +44,9 @@ pub struct BenchReport {
     pub weight_bytes: u64,
     pub dispatches: usize,
     pub gflop_per_image: f64,
+    /// Bytes the kernels read and write per image (activations and weights,
+    /// each tensor counted once per kernel that touches it).
+    pub traffic_bytes_per_image: u64,
     pub timing: TimingSource,
     /// Sum of the per-kernel times of one profiled batch.
     pub kernel_total_ms: f64,
@@ -115,6 +118,7 @@ pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchRepo
     kernels.sort_by(|a, b| b.total_ms.total_cmp(&a.total_ms));
 
     let flops: u64 = plan.dispatches.iter().map(|d| d.flops).sum();
+    let traffic: u64 = plan.dispatches.iter().map(|d| d.bytes).sum();
     let activation_bytes = plan.activation_bytes();
     let weight_bytes = net.weight_bytes();
     Ok(BenchReport {
@@ -133,6 +137,7 @@ pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchRepo
         weight_bytes,
         dispatches: plan.dispatches.len(),
         gflop_per_image: flops as f64 / 1e9 / f64::from(batch),
+        traffic_bytes_per_image: traffic / u64::from(batch),
         timing,
         kernel_total_ms,
         kernels,
@@ -146,7 +151,8 @@ impl BenchReport {
             "adapter   {} ({}, {})\nmodel     {} at {}x{}, batch {}, {} timed iterations\n\
              latency   {:.2} ms per batch (median)\nthroughput {:.2} images/s  ({:.1} GFLOP/s)\n\
              memory    {:.1} MiB peak ({:.1} MiB activations, {:.1} MiB weights)\n\
-             dispatches {} per batch; kernel times from {:?}, sum {:.2} ms ({:.0}% of the batch)\n\n",
+             traffic   {:.3} GB read + written per image, {} dispatches per batch\n\
+             kernels   times from {:?}, sum {:.2} ms ({:.0}% of the batch)\n\n",
             self.adapter,
             self.backend,
             self.device_type,
@@ -161,6 +167,7 @@ impl BenchReport {
             self.peak_memory_bytes as f64 / 1048576.0,
             self.activation_bytes as f64 / 1048576.0,
             self.weight_bytes as f64 / 1048576.0,
+            self.traffic_bytes_per_image as f64 / 1e9,
             self.dispatches,
             self.timing,
             self.kernel_total_ms,
