@@ -224,6 +224,18 @@ fn main(
                 continue;
             }
             let row = base + u32(iy) * p.width;
+            if K == 3u && DIL == 1u {
+                // The three taps of a row overlap: columns x0-1 .. x0+8
+                // serve all 24 of their inputs with 10 loads.
+                let r0 = fetch4(from_b, row, i32(x0) - 1);
+                let r1 = fetch4(from_b, row, i32(x0) + 3);
+                let r2 = vec2(fetch_or_zero(from_b, row, i32(x0) + 7), fetch_or_zero(from_b, row, i32(x0) + 8));
+                tap(w, r0, r1);
+                tap(w + 4u, vec4(r0.yzw, r1.x), vec4(r1.yzw, r2.x));
+                tap(w + 8u, vec4(r0.zw, r1.xy), vec4(r1.zw, r2));
+                w += 12u;
+                continue;
+            }
             for (var kx = 0u; kx < K; kx++) {
                 let ix = i32(x0 + kx * DIL) - i32(PAD);
                 tap(w, fetch4(from_b, row, ix), fetch4(from_b, row, ix + 4));
