@@ -8,9 +8,9 @@
 // value loaded is used 16 times and each weight 8 times. On llvmpipe, where
 // every load costs a loop over the SIMD lanes, multiply-adds per load is
 // what sets the speed: 4 px x 8 ch ran 2.7x slower than 8 x 8, which ran
-// 1.5x slower than 8 x 16 (BENCHMARKS.md). The output
-// channel block comes from workgroup_id.z, so weight addresses are uniform
-// across the workgroup (scalar loads on SIMD-on-CPU drivers, broadcast on GPUs).
+// 1.5x slower than 8 x 16 (BENCHMARKS.md). The output channel block comes
+// from workgroup_id.z, so weight addresses are uniform across the workgroup
+// (a broadcast on GPUs; llvmpipe 22.3 still loads them lane by lane).
 
 //#include "shared/tensor.wgsl"
 
