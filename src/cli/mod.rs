@@ -5,6 +5,7 @@
 mod bench;
 mod infer;
 mod info;
+mod remove;
 
 use std::fmt;
 use std::path::Path;
@@ -74,6 +75,8 @@ pub enum Command {
     Infer(infer::InferArgs),
     /// Time the network on the GPU: throughput, latency, per-kernel table
     Bench(bench::BenchArgs),
+    /// Remove the background of images: files, folders, or stdin to stdout
+    Remove(remove::RemoveArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -90,6 +93,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Info(args) => info::run(&cli.global, args),
         Command::Infer(args) => infer::run(&cli.global, args),
         Command::Bench(args) => bench::run(&cli.global, args),
+        Command::Remove(args) => remove::run(&cli.global, args),
     }?;
     Ok(ExitCode::SUCCESS)
 }
@@ -222,15 +226,24 @@ pub fn warn(msg: impl fmt::Display) {
 /// any adapter it falls back to the CPU with one warning, unless an adapter
 /// was asked for (`--adapter` / `U2CUT_ADAPTER`) or `U2CUT_REQUIRE_GPU=1`.
 pub fn open_network(global: &GlobalArgs, model: Arc<Model>) -> Result<Network> {
+    Ok(match open_gpu(global)? {
+        Some(ctx) => Network::gpu(&ctx, model),
+        None => Network::cpu(model),
+    })
+}
+
+/// The GPU to run on, or None for the CPU references: `--cpu`, or no
+/// adapter at all (with one warning), as [`open_network`] decides.
+pub fn open_gpu(global: &GlobalArgs) -> Result<Option<GpuContext>> {
     if global.cpu {
         note(global, "using the CPU reference executor (--cpu)");
-        return Ok(Network::cpu(model));
+        return Ok(None);
     }
     let choice = AdapterChoice::from_flag_or_env(global.adapter.as_deref());
     let err = match GpuContext::new(&choice) {
         Ok(ctx) => {
             note(global, format_args!("using {}", ctx.describe()));
-            return Ok(Network::gpu(&ctx, model));
+            return Ok(Some(ctx));
         }
         Err(err) => err,
     };
@@ -253,7 +266,7 @@ pub fn open_network(global: &GlobalArgs, model: Arc<Model>) -> Result<Network> {
          Install a Vulkan driver to use the GPU, e.g. \
          `apt-get install mesa-vulkan-drivers libvulkan1`, or pass --cpu to silence this",
     );
-    Ok(Network::cpu(model))
+    Ok(None)
 }
 
 /// Creates the `--out-dir` (and its parents) if missing; failing that is

@@ -92,11 +92,12 @@ pub fn write_atomic(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let name = path.file_name().context("an output path needs a file name")?;
+    let name = path
+        .file_name()
+        .context("an output path needs a file name")?;
+    let prefix = format!(".{}.", name.to_string_lossy());
     let mut builder = tempfile::Builder::new();
-    builder
-        .prefix(&format!(".{}.", name.to_string_lossy()))
-        .suffix(".tmp");
+    builder.prefix(&prefix).suffix(".tmp");
     // A plain new file's permissions (0666 less the umask), not tempfile's 0600.
     #[cfg(unix)]
     {

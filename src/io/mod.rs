@@ -6,5 +6,7 @@ pub mod decode;
 pub mod encode;
 pub mod paths;
 
-pub use decode::{DEFAULT_MAX_PIXELS, Decoded, decode_bytes, decode_file};
+pub use decode::{
+    DEFAULT_MAX_PIXELS, Decoded, Header, TooLarge, decode_bytes, decode_file, open_bytes, open_file,
+};
 pub use encode::{Format, write_atomic};

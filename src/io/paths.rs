@@ -71,7 +71,11 @@ fn hidden(name: &OsStr) -> bool {
 
 /// Image files under `dir`, recursively, in name order; hidden files and
 /// folders (e.g. another run's temporary files) and `skip` are left out.
-fn walk(dir: &Path, skip: Option<&Path>, refused: &mut Vec<(String, anyhow::Error)>) -> Vec<PathBuf> {
+fn walk(
+    dir: &Path,
+    skip: Option<&Path>,
+    refused: &mut Vec<(String, anyhow::Error)>,
+) -> Vec<PathBuf> {
     let skip = skip.and_then(|s| s.canonicalize().ok());
     let skipped = |e: &walkdir::DirEntry| {
         e.file_type().is_dir()
@@ -117,6 +121,20 @@ fn resolved(path: &Path) -> PathBuf {
     }
 }
 
+fn single_input(inputs: &[PathBuf]) -> bool {
+    inputs.len() == 1 && (inputs[0] == Path::new("-") || !inputs[0].is_dir())
+}
+
+/// The file `-o` names, if it names one: for a single file (or stdin) input,
+/// when `-o` is neither `-`, an existing folder, nor written as one (`out/`).
+pub fn file_output(inputs: &[PathBuf], naming: &OutputNaming) -> Option<PathBuf> {
+    let out = naming.output.as_deref()?;
+    let text = out.as_os_str().to_string_lossy();
+    let folder_like =
+        out.is_dir() || text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR);
+    (single_input(inputs) && out != Path::new("-") && !folder_like).then(|| out.to_path_buf())
+}
+
 /// Expands `inputs` (files, folders, `-` for stdin) into jobs with their
 /// output paths. Errors are usage errors (the run cannot start); inputs that
 /// cannot be processed are listed in `refused`.
@@ -128,23 +146,15 @@ pub fn plan(inputs: &[PathBuf], naming: &OutputNaming) -> Result<JobList> {
     let ext = naming.format.extension();
     let out = naming.output.as_deref();
     let to_stdout = out == Some(stdin);
-    let single = inputs.len() == 1 && (inputs[0] == stdin || !inputs[0].is_dir());
-    // -o names a file only for a single file (or stdin) input, and only if
-    // it is not an existing folder or written as one (`out/`).
-    let out_file = out.filter(|o| {
-        single
-            && !to_stdout
-            && !o.is_dir()
-            && !o.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR)
-            && !o.as_os_str().to_string_lossy().ends_with('/')
-    });
+    let out_file = file_output(inputs, naming);
     let out_dir = out.filter(|_| !to_stdout && out_file.is_none());
-    if to_stdout && !single {
+    if to_stdout && !single_input(inputs) {
         bail!("-o - (stdout) takes a single input; give -o DIR for several");
     }
     if out.is_none() && inputs.iter().any(|p| p.is_dir()) {
         bail!("give -o/--output DIR to process a folder");
     }
+    let out_file = out_file.as_deref();
 
     let mut list = JobList::default();
     let mut add = |source: Source, sink: Sink| list.jobs.push(Job { source, sink });
@@ -170,16 +180,23 @@ pub fn plan(inputs: &[PathBuf], naming: &OutputNaming) -> Result<JobList> {
             continue;
         }
         if !input.exists() {
-            list.refused
-                .push((input.display().to_string(), anyhow!("no such file or folder")));
+            list.refused.push((
+                input.display().to_string(),
+                anyhow!("no such file or folder"),
+            ));
             continue;
         }
-        let stem = input.file_stem().unwrap_or(input.as_os_str()).to_string_lossy();
+        let stem = input
+            .file_stem()
+            .unwrap_or(input.as_os_str())
+            .to_string_lossy();
         let sink = match (to_stdout, out_file, out_dir) {
             (true, _, _) => Sink::Stdout,
             (_, Some(f), _) => Sink::File(f.to_path_buf()),
             (_, None, Some(d)) => Sink::File(d.join(format!("{stem}.{ext}"))),
-            (_, None, None) => Sink::File(input.with_file_name(format!("{stem}{}.{ext}", naming.suffix))),
+            (_, None, None) => {
+                Sink::File(input.with_file_name(format!("{stem}{}.{ext}", naming.suffix)))
+            }
         };
         add(Source::File(input.clone()), sink);
     }

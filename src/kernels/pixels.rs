@@ -127,7 +127,29 @@ impl ComposeParams {
     }
 }
 
-/// Records `normalize` for `batch` images: one workgroup each.
+/// Records a reducing entry point for `batch` images: one workgroup each
+/// (the batch along z), reading `src` and writing `dst`; `bytes_per_image`
+/// of traffic for reports.
+fn per_image<P: Pod>(
+    ctx: &GpuContext,
+    entry: &'static str,
+    p: &P,
+    (batch, bytes_per_image): (u32, u64),
+    src: &wgpu::Buffer,
+    dst: &wgpu::Buffer,
+) -> Result<Dispatch> {
+    let mut d = DispatchBuilder::new(ctx, shaders::PIXELS, entry).build(
+        entry.to_owned(),
+        p,
+        &[(1, src), (2, dst)],
+        1,
+        batch,
+    )?;
+    d.bytes = bytes_per_image * u64::from(batch);
+    Ok(d)
+}
+
+/// Records `normalize` for `batch` images.
 pub fn normalize(
     ctx: &GpuContext,
     p: &NormalizeParams,
@@ -135,20 +157,12 @@ pub fn normalize(
     src: &wgpu::Buffer,
     dst: &wgpu::Buffer,
 ) -> Result<Dispatch> {
-    // One workgroup per image, the batch along z.
-    let mut d = DispatchBuilder::new(ctx, shaders::PIXELS, "normalize").build(
-        "normalize".to_owned(),
-        p,
-        &[(1, src), (2, dst)],
-        1,
-        batch,
-    )?;
-    let pixels = u64::from(p.src.width * p.src.height) * u64::from(batch);
-    d.bytes = pixels * (4 + 12);
-    Ok(d)
+    // RGBA in, three floats out.
+    let bytes = u64::from(p.src.width * p.src.height) * (4 + 12);
+    per_image(ctx, "normalize", p, (batch, bytes), src, dst)
 }
 
-/// Records `mask_u8` for `batch` images: one workgroup each.
+/// Records `mask_u8` for `batch` images.
 pub fn mask(
     ctx: &GpuContext,
     p: &MaskParams,
@@ -156,15 +170,9 @@ pub fn mask(
     src: &wgpu::Buffer,
     dst: &wgpu::Buffer,
 ) -> Result<Dispatch> {
-    let mut d = DispatchBuilder::new(ctx, shaders::PIXELS, "mask_u8").build(
-        "mask_u8".to_owned(),
-        p,
-        &[(1, src), (2, dst)],
-        1,
-        batch,
-    )?;
-    d.bytes = u64::from(p.src.plane) * u64::from(batch) * 5;
-    Ok(d)
+    // A float in, a byte out.
+    let bytes = u64::from(p.src.plane) * 5;
+    per_image(ctx, "mask_u8", p, (batch, bytes), src, dst)
 }
 
 /// Records `compose` for one image; `background` only for `Compose::Image`.

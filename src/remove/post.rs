@@ -93,7 +93,10 @@ pub fn subject_box(mask: &GrayImage, margin: u32) -> Option<(u32, u32, u32, u32)
         let Some(first) = row.iter().position(|&v| v >= CROP_THRESHOLD) else {
             continue;
         };
-        let last = row.iter().rposition(|&v| v >= CROP_THRESHOLD).unwrap_or(first);
+        let last = row
+            .iter()
+            .rposition(|&v| v >= CROP_THRESHOLD)
+            .unwrap_or(first);
         x0 = x0.min(first as u32);
         x1 = x1.max(last as u32);
         y0 = y0.min(y as u32);
