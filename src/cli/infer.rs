@@ -155,12 +155,7 @@ struct NpyOut {
 
 impl NpyOut {
     fn create(path: PathBuf, shape: &[u64]) -> Result<Self> {
-        let dir = path.parent().expect("an output path has a directory");
-        let file_name = path.file_name().expect("an output path has a file name");
-        let (file, temp) = temp_builder(&format!(".{}.", file_name.to_string_lossy()))
-            .tempfile_in(dir)
-            .with_context(|| format!("creating a temporary file in {}", dir.display()))?
-            .into_parts();
+        let (file, temp) = u2cut::io::temp_file_for(&path)?;
         let writer = npyz::WriteOptions::new()
             .default_dtype()
             .shape(shape)
@@ -188,31 +183,12 @@ impl NpyOut {
     }
 }
 
-/// Temporary files for outputs: hidden, and created with the permissions a
-/// plain new file gets (0666 less the umask), not tempfile's private 0600.
-fn temp_builder(prefix: &str) -> tempfile::Builder<'_, 'static> {
-    let mut b = tempfile::Builder::new();
-    b.prefix(prefix).suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        b.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    b
-}
-
 /// Writes a small text file atomically.
 fn write_text(path: &Path, text: &str) -> Result<()> {
-    let dir = path.parent().expect("an output path has a directory");
-    let file_name = path.file_name().expect("an output path has a file name");
-    let mut tmp = temp_builder(&format!(".{}.", file_name.to_string_lossy()))
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(text.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("renaming into {}", path.display()))?;
-    Ok(())
+    u2cut::io::write_atomic(path, |out| {
+        out.write_all(text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))
+    })
 }
 
 /// Where the batches come from.

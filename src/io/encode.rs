@@ -81,13 +81,9 @@ pub fn encode(w: impl Write, img: &DynamicImage, format: Format, quality: u8) ->
     Ok(())
 }
 
-/// Writes `path` atomically: `write` fills a temporary file next to it
-/// (hidden: `.NAME.XXXXXX.tmp`), which is renamed to `path` when complete.
-/// On any error the temporary file is removed and `path` is untouched.
-pub fn write_atomic(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
-) -> Result<()> {
+/// A hidden temporary file next to `path` (`.NAME.XXXXXX.tmp`) to be
+/// renamed onto it once complete; removed when the `TempPath` is dropped.
+pub fn temp_file_for(path: &Path) -> Result<(File, tempfile::TempPath)> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -104,10 +100,20 @@ pub fn write_atomic(
         use std::os::unix::fs::PermissionsExt as _;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let (file, temp) = builder
+    Ok(builder
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?
-        .into_parts();
+        .into_parts())
+}
+
+/// Writes `path` atomically: `write` fills a [`temp_file_for`] it, which is
+/// renamed to `path` when complete. On any error the temporary file is
+/// removed and `path` is untouched.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
+) -> Result<()> {
+    let (file, temp) = temp_file_for(path)?;
     let mut out = BufWriter::new(file);
     write(&mut out)?;
     // No fsync: the rename is what keeps a killed run from leaving a partial

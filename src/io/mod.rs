@@ -9,4 +9,4 @@ pub mod paths;
 pub use decode::{
     DEFAULT_MAX_PIXELS, Decoded, Header, TooLarge, decode_bytes, decode_file, open_bytes, open_file,
 };
-pub use encode::{Format, write_atomic};
+pub use encode::{Format, temp_file_for, write_atomic};
