@@ -14,12 +14,14 @@ fn kernel_rows_add_up_to_the_batch_time() {
     let net = Network::gpu(&ctx, Arc::new(Model::builtin()));
     let report = u2cut::bench::run(&net, 80, 2, 3).unwrap();
     eprintln!("{}", report.table());
-    let ratio = report.kernel_total_ms / report.latency_ms;
+    // Same profiled runs on both sides, so the check holds on a busy machine;
+    // what is missing is the time between kernels.
+    let ratio = report.kernel_total_ms / report.profiled_batch_ms;
     assert!(
-        (0.5..=1.5).contains(&ratio),
-        "kernel times sum to {:.2} ms, the batch takes {:.2} ms",
+        (0.5..=1.01).contains(&ratio),
+        "kernel times sum to {:.2} ms, the profiled batch took {:.2} ms",
         report.kernel_total_ms,
-        report.latency_ms
+        report.profiled_batch_ms
     );
     assert_eq!(
         report
@@ -59,4 +61,48 @@ fn kernel_rows_add_up_to_the_batch_time() {
             "kernel rows lack `{field}`"
         );
     }
+}
+
+fn u2cut(args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_u2cut"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "u2cut {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn bench_json_from_the_command_line() {
+    if gpu().is_none() {
+        return;
+    }
+    let out = u2cut(&["-q", "bench", "--size", "40", "--batch", "2", "--iters", "1", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["batch"], 2);
+    assert_eq!(json["size"], 40);
+    assert_eq!(json["model"], "u2netp");
+    assert!(json["images_per_second"].as_f64().unwrap() > 0.0);
+    assert!(!json["kernels"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn bench_pipeline_reports_stage_times() {
+    if gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..2 {
+        image::RgbImage::from_fn(60 + i, 40, |x, y| image::Rgb([x as u8 * 4, y as u8 * 6, 128]))
+            .save(dir.path().join(format!("{i}.png")))
+            .unwrap();
+    }
+    let out = u2cut(&["bench", "--pipeline", dir.path().to_str().unwrap(), "--batch", "2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 of 2 images written"), "{err}");
+    assert!(err.contains("busy time: decode") && err.contains("GPU stage"), "{err}");
 }

@@ -2,10 +2,13 @@
 
 use std::sync::Arc;
 
-use anyhow::{Result, ensure};
-use clap::Args;
+use std::path::{Path, PathBuf};
 
-use super::{GlobalArgs, bail_input, load_model_or_architecture, note, open_network};
+use anyhow::{Context as _, Result, ensure};
+use clap::{Args, Parser};
+
+use super::remove::RemoveArgs;
+use super::{GlobalArgs, bail_input, input_error, load_model_or_architecture, note, open_network};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -25,9 +28,43 @@ pub struct BenchArgs {
     /// Print one JSON object (field names are stable) instead of the table
     #[arg(long)]
     pub json: bool,
+    /// Time the whole `remove` pipeline on a folder instead: decode, the GPU
+    /// passes, encode, with each stage's busy time (outputs go to a temporary
+    /// folder that is deleted afterwards)
+    #[arg(long, value_name = "FOLDER", conflicts_with_all = ["size", "iters", "json"])]
+    pub pipeline: Option<PathBuf>,
+}
+
+/// `remove`'s arguments, parsed as on its command line.
+#[derive(Parser)]
+struct RemoveCommand {
+    #[command(flatten)]
+    args: RemoveArgs,
+}
+
+/// `u2cut remove FOLDER -o TEMP --model M --batch-size B`, timed.
+fn pipeline(global: &GlobalArgs, args: &BenchArgs, folder: &Path) -> Result<()> {
+    let out = tempfile::tempdir().context("creating a temporary output folder")?;
+    let batch = args.batch.to_string();
+    let argv = [
+        "remove".as_ref(),
+        folder.as_os_str(),
+        "-o".as_ref(),
+        out.path().as_os_str(),
+        "--model".as_ref(),
+        args.model.as_ref(),
+        "--batch-size".as_ref(),
+        batch.as_ref(),
+    ];
+    let remove = RemoveCommand::try_parse_from(argv).map_err(input_error)?;
+    let quiet = GlobalArgs { quiet: false, ..global.clone() };
+    super::remove::run(&quiet, &remove.args)
 }
 
 pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<()> {
+    if let Some(folder) = &args.pipeline {
+        return pipeline(global, args, folder);
+    }
     if args.size == 0 || args.batch == 0 || args.iters == 0 {
         bail_input!("--size, --batch and --iters must be at least 1");
     }

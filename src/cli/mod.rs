@@ -53,7 +53,7 @@ pub struct Cli {
 }
 
 /// Options every subcommand takes.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct GlobalArgs {
     /// GPU adapter to use: an index or a name substring, as listed by
     /// `u2cut info --adapters` [default: the best one; env: U2CUT_ADAPTER]

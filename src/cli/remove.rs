@@ -10,7 +10,7 @@
 
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -214,6 +214,34 @@ struct Event {
     outcome: Outcome,
 }
 
+/// Busy time of each stage, summed over its threads: where a run's time goes.
+#[derive(Default)]
+struct StageTimes {
+    decode: AtomicU64,
+    gpu: AtomicU64,
+    encode: AtomicU64,
+}
+
+impl StageTimes {
+    /// Runs `f`, adding its duration to `stage`.
+    fn time<T>(stage: &AtomicU64, f: impl FnOnce() -> T) -> T {
+        let t = Instant::now();
+        let out = f();
+        stage.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        out
+    }
+
+    fn summary(&self, threads: usize) -> String {
+        let s = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e9;
+        format!(
+            "busy time: decode {:.2} s and encode {:.2} s (over {threads} threads each), GPU stage {:.2} s",
+            s(&self.decode),
+            s(&self.encode),
+            s(&self.gpu)
+        )
+    }
+}
+
 /// Everything the stages share.
 struct Run<'a> {
     args: &'a RemoveArgs,
@@ -224,6 +252,7 @@ struct Run<'a> {
     next: AtomicUsize,
     /// Set when the GPU stage failed: decoders stop taking inputs.
     stop: AtomicBool,
+    times: StageTimes,
 }
 
 impl Run<'_> {
@@ -243,7 +272,7 @@ impl Run<'_> {
             let loaded = header.and_then(|h| {
                 let pixels = u64::from(h.width) * u64::from(h.height);
                 let permit = self.budget.reserve(pixels * BYTES_PER_PIXEL);
-                let Decoded { image, .. } = h.decode()?;
+                let Decoded { image, .. } = StageTimes::time(&self.times.decode, || h.decode())?;
                 Ok(Loaded {
                     job,
                     image,
@@ -292,7 +321,7 @@ impl Run<'_> {
                 .iter_mut()
                 .map(|l| std::mem::take(&mut l.image))
                 .collect();
-            match remover.process(&images, self.product) {
+            match StageTimes::time(&self.times.gpu, || remover.process(&images, self.product)) {
                 Ok(removed) => {
                     drop(images);
                     for (l, removed) in loaded.into_iter().zip(removed) {
@@ -323,7 +352,10 @@ impl Run<'_> {
 
     fn encode_worker(&self, from_gpu: Receiver<Done<'_>>, events: Sender<Event>) {
         for done in from_gpu {
-            let outcome = match self.write(&self.jobs[done.job], done.removed) {
+            let written = StageTimes::time(&self.times.encode, || {
+                self.write(&self.jobs[done.job], done.removed)
+            });
+            let outcome = match written {
                 Ok(()) => Outcome::Written,
                 Err(e) => Outcome::Failed(e),
             };
@@ -512,8 +544,10 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
             },
             next: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
+            times: StageTimes::default(),
         };
         fatal = pipeline(&run, &remover, threads, &mut report).err();
+        report.line_unless_quiet(run.times.summary(threads));
     }
     report.finish(start.elapsed());
     if let Some(err) = fatal {
@@ -591,6 +625,12 @@ impl Report {
             skipped: 0,
             bad_inputs: 0,
             failed: 0,
+        }
+    }
+
+    fn line_unless_quiet(&self, text: String) {
+        if !self.quiet {
+            self.line(format!("u2cut: {text}"));
         }
     }
 

@@ -13,4 +13,4 @@ pub use context::{
     list_adapters,
 };
 pub use dispatch::{Dispatch, DispatchBuilder, groups_for};
-pub use profiler::TimingSource;
+pub use profiler::{Profile, TimingSource};

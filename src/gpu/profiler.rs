@@ -19,9 +19,19 @@ pub enum TimingSource {
 /// wgpu's cap on queries in one set.
 const MAX_QUERIES: usize = 4096;
 
+/// One profiled run of a list of dispatches.
+pub struct Profile {
+    /// Each dispatch's time, ms.
+    pub times: Vec<f64>,
+    /// From the first dispatch's start to the last one's end, ms: the
+    /// batch as the same run saw it, gaps between dispatches included.
+    pub span: f64,
+    pub source: TimingSource,
+}
+
 impl GpuContext {
-    /// Runs every dispatch once, in order, and returns each one's time in ms.
-    pub fn time_dispatches(&self, dispatches: &[Dispatch]) -> Result<(Vec<f64>, TimingSource)> {
+    /// Runs every dispatch once, in order, timing each.
+    pub fn time_dispatches(&self, dispatches: &[Dispatch]) -> Result<Profile> {
         if !self.features.contains(wgpu::Features::TIMESTAMP_QUERY) {
             let mut times = Vec::with_capacity(dispatches.len());
             for d in dispatches {
@@ -30,16 +40,20 @@ impl GpuContext {
                 self.wait()?;
                 times.push(t.elapsed().as_secs_f64() * 1e3);
             }
-            return Ok((times, TimingSource::HostPerDispatch));
+            let span = times.iter().sum();
+            return Ok(Profile { times, span, source: TimingSource::HostPerDispatch });
         }
-        let mut times = Vec::with_capacity(dispatches.len());
+        let mut profile = Profile { times: Vec::new(), span: 0.0, source: TimingSource::Timestamps };
         for chunk in dispatches.chunks(MAX_QUERIES / 2) {
-            times.extend(self.time_with_timestamps(chunk)?);
+            let (times, span) = self.time_with_timestamps(chunk)?;
+            profile.times.extend(times);
+            profile.span += span;
         }
-        Ok((times, TimingSource::Timestamps))
+        Ok(profile)
     }
 
-    fn time_with_timestamps(&self, dispatches: &[Dispatch]) -> Result<Vec<f64>> {
+    /// (per-dispatch ms, first start to last end ms)
+    fn time_with_timestamps(&self, dispatches: &[Dispatch]) -> Result<(Vec<f64>, f64)> {
         let count = 2 * dispatches.len() as u32;
         let queries = self.device.create_query_set(&wgpu::QuerySetDescriptor {
             label: Some("kernel timestamps"),
@@ -70,10 +84,9 @@ impl GpuContext {
         self.queue.submit([encoder.finish()]);
         let ticks: Vec<u64> =
             bytemuck::pod_collect_to_vec(&self.read_bytes(&resolved, 0, u64::from(count) * 8)?);
-        let ns_per_tick = f64::from(self.queue.get_timestamp_period());
-        Ok(ticks
-            .chunks_exact(2)
-            .map(|t| t[1].saturating_sub(t[0]) as f64 * ns_per_tick / 1e6)
-            .collect())
+        let ms = |ticks: u64| ticks as f64 * f64::from(self.queue.get_timestamp_period()) / 1e6;
+        let times = ticks.chunks_exact(2).map(|t| ms(t[1].saturating_sub(t[0]))).collect();
+        let span = ms(ticks[ticks.len() - 1].saturating_sub(ticks[0]));
+        Ok((times, span))
     }
 }
