@@ -81,7 +81,9 @@ fn bench_json_from_the_command_line() {
     if gpu().is_none() {
         return;
     }
-    let out = u2cut(&["-q", "bench", "--size", "40", "--batch", "2", "--iters", "1", "--json"]);
+    let out = u2cut(&[
+        "-q", "bench", "--size", "40", "--batch", "2", "--iters", "1", "--json",
+    ]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["batch"], 2);
     assert_eq!(json["size"], 40);
@@ -97,12 +99,23 @@ fn bench_pipeline_reports_stage_times() {
     }
     let dir = tempfile::tempdir().unwrap();
     for i in 0..2 {
-        image::RgbImage::from_fn(60 + i, 40, |x, y| image::Rgb([x as u8 * 4, y as u8 * 6, 128]))
-            .save(dir.path().join(format!("{i}.png")))
-            .unwrap();
+        image::RgbImage::from_fn(60 + i, 40, |x, y| {
+            image::Rgb([x as u8 * 4, y as u8 * 6, 128])
+        })
+        .save(dir.path().join(format!("{i}.png")))
+        .unwrap();
     }
-    let out = u2cut(&["bench", "--pipeline", dir.path().to_str().unwrap(), "--batch", "2"]);
+    let out = u2cut(&[
+        "bench",
+        "--pipeline",
+        dir.path().to_str().unwrap(),
+        "--batch",
+        "2",
+    ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("2 of 2 images written"), "{err}");
-    assert!(err.contains("busy time: decode") && err.contains("GPU stage"), "{err}");
+    assert!(
+        err.contains("busy time: decode") && err.contains("GPU stage"),
+        "{err}"
+    );
 }

@@ -112,3 +112,24 @@ fn u2net_size_and_work_match_the_paper() {
         p.parameters()
     );
 }
+
+/// A plan runs fewer images than its batch by recording fewer z slices of
+/// each grid; the images it runs must come out as the CPU computes them.
+#[test]
+fn plan_runs_a_partial_batch() {
+    let Some(ctx) = gpu() else { return };
+    let model = Arc::new(Model::builtin());
+    let (h, w) = (19, 26);
+    let mut r = rng(21);
+    let plan = Network::gpu(&ctx, model.clone()).plan(h, w, 4).unwrap();
+    // A full batch first, so stale results of other inputs sit in the buffers.
+    plan.run(&random_vec(&mut r, (4 * 3 * h * w) as usize, 2.0), 4)
+        .unwrap();
+    let input = random_vec(&mut r, (3 * 3 * h * w) as usize, 2.0);
+    let got = plan.run(&input, 3).unwrap();
+    let want = Network::cpu(model).infer(&input, 3, h, w).unwrap();
+    for (d, (got, want)) in got.iter().zip(&want.maps).enumerate() {
+        let (max, _) = diff(got, want);
+        assert!(max <= 1e-4, "d{d}: max abs {max:e}");
+    }
+}

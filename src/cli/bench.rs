@@ -57,7 +57,10 @@ fn pipeline(global: &GlobalArgs, args: &BenchArgs, folder: &Path) -> Result<()> 
         batch.as_ref(),
     ];
     let remove = RemoveCommand::try_parse_from(argv).map_err(input_error)?;
-    let quiet = GlobalArgs { quiet: false, ..global.clone() };
+    let quiet = GlobalArgs {
+        quiet: false,
+        ..global.clone()
+    };
     super::remove::run(&quiet, &remove.args)
 }
 

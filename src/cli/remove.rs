@@ -295,10 +295,9 @@ impl Run<'_> {
     }
 
     /// Runs full batches, partial ones only when no more images can come:
-    /// the decoders are done or held back by the memory budget (a GPU pass
-    /// costs its plan's batch, a power of two of images, however many are real). A GPU failure ends the
-    /// run (the device is likely gone): the batch's inputs are reported and
-    /// decoding stops.
+    /// the decoders are done or held back by the memory budget (fuller
+    /// batches keep the GPU busier). A GPU failure ends the run (the device
+    /// is likely gone): the batch's inputs are reported and decoding stops.
     fn gpu_stage<'s>(
         &'s self,
         remover: &Remover,
@@ -523,7 +522,7 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
             background,
             post_process: args.post_process,
             crop: args.crop.then_some(args.crop_margin),
-            // No larger than the run: every pass costs a full batch.
+            // No larger than the run: a plan's buffers are sized for its batch.
             batch_size: args.batch_size.min(jobs.len() as u32),
         };
         let remover = Remover::new(net, options);

@@ -20,6 +20,9 @@ pub struct Dispatch {
     pub pipeline: wgpu::ComputePipeline,
     pub bind_group: wgpu::BindGroup,
     pub groups: [u32; 3],
+    /// Images the grid covers: z is this many equal slices, one per image,
+    /// so [`Dispatch::record`] can run fewer.
+    pub batch: u32,
     /// Useful floating-point operations (a multiply-add counts 2).
     pub flops: u64,
     /// Bytes of activations and weights read and written, at least once each.
@@ -95,6 +98,7 @@ impl<'a> DispatchBuilder<'a> {
             pipeline,
             bind_group,
             groups,
+            batch: 1,
             flops: 0,
             bytes: 0,
         })
@@ -115,16 +119,30 @@ fn grid(ctx: &GpuContext, groups: u64, z: u32, label: &str) -> Result<[u32; 3]> 
     Ok([x as u32, y as u32, z])
 }
 
+impl Dispatch {
+    /// Records the dispatch for its first `images` images (at most its batch;
+    /// a dispatch of batch 1 runs whole).
+    pub fn record(&self, pass: &mut wgpu::ComputePass, images: u32) {
+        let z = self.groups[2] / self.batch * images.clamp(1, self.batch);
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        pass.dispatch_workgroups(self.groups[0], self.groups[1], z);
+    }
+}
+
 impl GpuContext {
-    /// Records all dispatches into one compute pass and submits them once.
+    /// Records all dispatches, whole, into one compute pass and submits them once.
     pub fn run(&self, dispatches: &[Dispatch]) {
+        self.run_images(dispatches, u32::MAX);
+    }
+
+    /// Like [`GpuContext::run`] for the first `images` images of each dispatch.
+    pub fn run_images(&self, dispatches: &[Dispatch], images: u32) {
         let mut encoder = self.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             for d in dispatches {
-                pass.set_pipeline(&d.pipeline);
-                pass.set_bind_group(0, &d.bind_group, &[]);
-                pass.dispatch_workgroups(d.groups[0], d.groups[1], d.groups[2]);
+                d.record(&mut pass, images);
             }
         }
         self.queue.submit([encoder.finish()]);

@@ -41,9 +41,17 @@ impl GpuContext {
                 times.push(t.elapsed().as_secs_f64() * 1e3);
             }
             let span = times.iter().sum();
-            return Ok(Profile { times, span, source: TimingSource::HostPerDispatch });
+            return Ok(Profile {
+                times,
+                span,
+                source: TimingSource::HostPerDispatch,
+            });
         }
-        let mut profile = Profile { times: Vec::new(), span: 0.0, source: TimingSource::Timestamps };
+        let mut profile = Profile {
+            times: Vec::new(),
+            span: 0.0,
+            source: TimingSource::Timestamps,
+        };
         for chunk in dispatches.chunks(MAX_QUERIES / 2) {
             let (times, span) = self.time_with_timestamps(chunk)?;
             profile.times.extend(times);
@@ -85,7 +93,10 @@ impl GpuContext {
         let ticks: Vec<u64> =
             bytemuck::pod_collect_to_vec(&self.read_bytes(&resolved, 0, u64::from(count) * 8)?);
         let ms = |ticks: u64| ticks as f64 * f64::from(self.queue.get_timestamp_period()) / 1e6;
-        let times = ticks.chunks_exact(2).map(|t| ms(t[1].saturating_sub(t[0]))).collect();
+        let times = ticks
+            .chunks_exact(2)
+            .map(|t| ms(t[1].saturating_sub(t[0])))
+            .collect();
         let span = ms(ticks[ticks.len() - 1].saturating_sub(ticks[0]));
         Ok((times, span))
     }

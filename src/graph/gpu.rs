@@ -222,6 +222,10 @@ impl GpuPlan {
                 )?
             }
         };
+        // Every op's grid is one z slice per image: a run of fewer images
+        // records fewer slices.
+        let mut d = d;
+        d.batch = n;
         Ok(d)
     }
 
@@ -247,7 +251,7 @@ impl GpuPlan {
         );
         let input_buffer = &self.buffers[self.memory.slot_of[input_id.0]];
         self.ctx.write(input_buffer, 0, input);
-        self.ctx.run(&self.dispatches);
+        self.ctx.run_images(&self.dispatches, count);
         // Each output tensor is read once, then its slices are cut out.
         let mut tensors: std::collections::HashMap<usize, Vec<f32>> = Default::default();
         for (_, s) in &self.graph.outputs {

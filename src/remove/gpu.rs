@@ -311,10 +311,9 @@ pub(super) fn run(
             .chain(&plan.dispatches)
             .chain([&mask])
             .chain(&post);
+        // The network's dispatches run for the `n` real images only.
         for d in all {
-            pass.set_pipeline(&d.pipeline);
-            pass.set_bind_group(0, &d.bind_group, &[]);
-            pass.dispatch_workgroups(d.groups[0], d.groups[1], d.groups[2]);
+            d.record(&mut pass, n);
         }
     }
     // Read back: each GPU image's mask (and composite); the small masks of

@@ -141,10 +141,9 @@ impl Remover {
         for chunk in images.chunks(batch as usize) {
             out.extend(match self.net.context() {
                 Some(ctx) => {
-                    // A pass costs its plan's whole batch; plans are cached
-                    // per size, so sizes are powers of two (and the batch):
-                    // at most twice the work, and plans for under 2x the
-                    // batch's images in all.
+                    // A plan runs any number of images up to its batch; plans
+                    // are cached per size, so sizes are powers of two (and the
+                    // batch): plans for under 2x the batch's images in all.
                     let plan = (chunk.len() as u32).next_power_of_two().min(batch);
                     gpu::run(self, ctx, chunk, plan, product)?
                 }
