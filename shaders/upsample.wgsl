@@ -4,20 +4,11 @@
 // as ONNX defines it); the far neighbour is clamped to the last row/column.
 
 //#include "shared/tensor.wgsl"
+//#include "shared/bilinear.wgsl"
 
 @group(0) @binding(0) var<uniform> p: SpatialParams;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-
-// Source coordinate of output index `o` along an axis: (index, weight of index + 1).
-fn source_coord(o: u32, in_len: u32, out_len: u32) -> vec2<f32> {
-    if out_len == 1u {
-        return vec2(0.0, 0.0);
-    }
-    let s = max((f32(o) + 0.5) * f32(in_len) / f32(out_len) - 0.5, 0.0);
-    let i = min(floor(s), f32(in_len - 1u));
-    return vec2(i, s - i);
-}
 
 @compute @workgroup_size(WG)
 fn main(

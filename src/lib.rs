@@ -45,6 +45,7 @@ pub mod gpu;
 pub mod graph;
 pub mod io;
 pub mod kernels;
+pub mod matting;
 pub mod model;
 pub mod network;
 pub mod preprocess;

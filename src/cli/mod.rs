@@ -5,6 +5,7 @@
 mod bench;
 mod infer;
 mod info;
+mod matte;
 mod remove;
 
 use std::fmt;
@@ -77,6 +78,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Remove the background of images: files, folders, or stdin to stdout
     Remove(remove::RemoveArgs),
+    /// Closed-form alpha matting of an image with a trimap or a mask (research use)
+    Matte(matte::MatteArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -94,6 +97,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Infer(args) => infer::run(&cli.global, args),
         Command::Bench(args) => bench::run(&cli.global, args),
         Command::Remove(args) => remove::run(&cli.global, args),
+        Command::Matte(args) => matte::run(&cli.global, args),
     }?;
     Ok(ExitCode::SUCCESS)
 }

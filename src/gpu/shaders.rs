@@ -27,6 +27,13 @@ pub const UPSAMPLE: Shader = shader!("upsample");
 pub const ELEMENTWISE: Shader = shader!("elementwise");
 pub const RESAMPLE: Shader = shader!("resample");
 pub const PIXELS: Shader = shader!("pixels");
+pub const MATTING: Shader = shader!("matting");
+pub const MORPHOLOGY: Shader = shader!("morphology");
+pub const FILTER: Shader = shader!("filter");
+pub const MASKOPS: Shader = shader!("maskops");
+pub const COMPONENTS: Shader = shader!("components");
+pub const FOREGROUND: Shader = shader!("foreground");
+pub const GUIDED: Shader = shader!("guided");
 
 /// Every kernel family, for validation and pipeline warm-up.
 pub const ALL: &[Shader] = &[
@@ -37,6 +44,13 @@ pub const ALL: &[Shader] = &[
     ELEMENTWISE,
     RESAMPLE,
     PIXELS,
+    MATTING,
+    MORPHOLOGY,
+    FILTER,
+    MASKOPS,
+    COMPONENTS,
+    FOREGROUND,
+    GUIDED,
 ];
 
 /// Files under `shaders/shared/`, by the path used in `//#include`.
@@ -48,6 +62,14 @@ const SHARED: &[(&str, &str)] = &[
     (
         "shared/image8.wgsl",
         include_str!("../../shaders/shared/image8.wgsl"),
+    ),
+    (
+        "shared/reduce.wgsl",
+        include_str!("../../shaders/shared/reduce.wgsl"),
+    ),
+    (
+        "shared/bilinear.wgsl",
+        include_str!("../../shaders/shared/bilinear.wgsl"),
     ),
 ];
 

@@ -3,8 +3,15 @@
 //! that mirrors the shader and defines what the kernel must compute.
 
 pub mod batchnorm;
+pub mod components;
 pub mod conv;
 pub mod elementwise;
+pub mod filter;
+pub mod foreground;
+pub mod guided;
+pub mod maskops;
+pub mod matting;
+pub mod morphology;
 pub mod pixels;
 pub mod pool;
 pub mod resample;
