@@ -432,8 +432,7 @@ fn usage_errors() {
     s.image("a.png", &DynamicImage::ImageRgb8(picture(8, 8)));
     std::fs::create_dir(s.path("dir")).unwrap();
     for (args, want) in [
-        (&["a.png", "-a"][..], "not available yet"),
-        (&["a.png", "--matting-erode", "5"][..], "not available yet"),
+        (&["a.png", "--matting-erode", "5"][..], "-a/--alpha-matting"),
         (&["dir"][..], "-o"),
         (&["dir", "-o", "out"][..], "no image files"),
         (&["missing.png"][..], "no such file"),
@@ -565,4 +564,71 @@ fn subject_box_and_post_process_reference() {
     assert_eq!(p.get_pixel(2, 2).0[0], 0);
     assert_eq!(p.get_pixel(12, 12).0[0], 255);
     assert!(p.pixels().all(|v| v.0[0] == 0 || v.0[0] == 255));
+}
+
+/// `remove -a` is rembg's -a: the mask of `remove --mask`, made a trimap and
+/// matted at full size, i.e. what `u2cut matte --mask` does with that mask.
+/// The built-in model on a real photo, so the trimap has sure regions.
+#[test]
+fn alpha_matting_refines_the_mask_like_matte() {
+    let s = Scratch::new();
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/remove/photo.png");
+    let u2cut = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_u2cut"));
+        cmd.current_dir(s.dir.path())
+            .args(args)
+            .stdin(Stdio::null());
+        expect_code(cmd, 0)
+    };
+    let photo = photo.to_str().unwrap();
+    u2cut(&["-q", "remove", photo, "-o", "mask.png", "--mask"]);
+    u2cut(&["-q", "remove", photo, "-o", "matted.png", "--mask", "-a"]);
+    u2cut(&[
+        "-q",
+        "matte",
+        photo,
+        "--mask",
+        "mask.png",
+        "-o",
+        "alpha.png",
+    ]);
+    let read = |p: &str| image::open(s.path(p)).unwrap().to_luma8();
+    let (mask, matted, alpha) = (read("mask.png"), read("matted.png"), read("alpha.png"));
+    // The solver's f32 reductions may round differently between runs: a gray
+    // level at most (measured: mean 0.07 levels).
+    let diffs: Vec<i32> = matted
+        .pixels()
+        .zip(alpha.pixels())
+        .map(|(a, b)| (i32::from(a[0]) - i32::from(b[0])).abs())
+        .collect();
+    let mean = diffs.iter().sum::<i32>() as f64 / diffs.len() as f64;
+    assert!(
+        diffs.iter().all(|&d| d <= 1) && mean < 0.2,
+        "remove -a vs matte --mask: mean {mean}, max {:?}",
+        diffs.iter().max()
+    );
+    let changed = mask
+        .pixels()
+        .zip(matted.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(
+        changed > 100,
+        "matting changed only {changed} pixels of the mask"
+    );
+    // Sure foreground and background stay as they were.
+    for (m, a) in mask.pixels().zip(matted.pixels()) {
+        if m[0] == 255 {
+            assert!(a[0] >= 250, "sure foreground became {}", a[0]);
+        }
+    }
+    // The cutout carries the matted alpha.
+    u2cut(&["-q", "remove", photo, "-o", "cutout.png", "-a"]);
+    let cutout = image::open(s.path("cutout.png")).unwrap().to_rgba8();
+    assert!(
+        cutout
+            .pixels()
+            .zip(matted.pixels())
+            .all(|(c, a)| c[3] == a[0])
+    );
 }

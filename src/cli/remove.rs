@@ -23,6 +23,7 @@ use u2cut::Remover;
 use u2cut::io::encode::encode;
 use u2cut::io::paths::{self, Job, OutputNaming, Sink, Source};
 use u2cut::io::{DEFAULT_MAX_PIXELS, Decoded, Format, open_bytes, open_file, write_atomic};
+use u2cut::matting::{MattingOptions, TrimapOptions};
 use u2cut::remove::{Background, DEFAULT_BATCH, Options, Product, Removed};
 
 use super::{GlobalArgs, InputContext as _, bail_input, input_error, load_model, open_network};
@@ -116,7 +117,8 @@ pub struct RemoveArgs {
     /// Refuse larger images (a guard against decompression bombs)
     #[arg(long, default_value_t = DEFAULT_MAX_PIXELS, value_name = "N")]
     pub max_pixels: u64,
-    /// Refine the mask edge with alpha matting (not available yet)
+    /// Refine the mask edge with closed-form alpha matting at full size, and
+    /// estimate the foreground colours (rembg -a; slow on big images)
     #[arg(short = 'a', long)]
     pub alpha_matting: bool,
     /// Alpha matting: mask values above this are sure foreground [default: 240]
@@ -431,17 +433,28 @@ fn output_format(args: &RemoveArgs, file_output: Option<&Path>) -> Result<Format
 }
 
 fn check_usage(args: &RemoveArgs) -> Result<()> {
-    if args.alpha_matting
-        || args.matting_fg_threshold.is_some()
+    let tuned = args.matting_fg_threshold.is_some()
         || args.matting_bg_threshold.is_some()
-        || args.matting_erode.is_some()
-    {
-        bail_input!(
-            "alpha matting (-a/--alpha-matting, --matting-*) is not available yet in this \
-             version; run without it (--post-process smooths the mask edge instead)"
-        );
+        || args.matting_erode.is_some();
+    if tuned && !args.alpha_matting {
+        bail_input!("--matting-* options tune alpha matting: add -a/--alpha-matting");
     }
     Ok(())
+}
+
+/// rembg's `-a` with the thresholds of the command line.
+fn matting_options(args: &RemoveArgs) -> Option<MattingOptions> {
+    args.alpha_matting.then(|| {
+        let d = TrimapOptions::default();
+        MattingOptions {
+            trimap: TrimapOptions {
+                fg_threshold: args.matting_fg_threshold.unwrap_or(d.fg_threshold),
+                bg_threshold: args.matting_bg_threshold.unwrap_or(d.bg_threshold),
+                erode_size: args.matting_erode.unwrap_or(d.erode_size),
+            },
+            ..MattingOptions::default()
+        }
+    })
 }
 
 pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
@@ -524,6 +537,7 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
             crop: args.crop.then_some(args.crop_margin),
             // No larger than the run: a plan's buffers are sized for its batch.
             batch_size: args.batch_size.min(jobs.len() as u32),
+            matting: matting_options(args),
         };
         let remover = Remover::new(net, options);
         let threads = args.jobs.map_or_else(

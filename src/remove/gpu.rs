@@ -161,7 +161,9 @@ pub(super) fn run(
         .output_binding("d0")
         .context("the network has no d0 output")?;
     // Post-processing runs on the CPU, so composing waits for it there.
-    let compose = product == Product::Cutout && !r.options.post_process;
+    // Post-processing and matting change the mask after this pass: compose later.
+    let compose =
+        product == Product::Cutout && !r.options.post_process && r.options.matting.is_none();
     let background = match &r.options.background {
         Background::Image(b) if compose => {
             let words = u64::from(b.width()) * u64::from(b.height());

@@ -27,6 +27,7 @@ use crate::Network;
 use crate::kernels::View;
 use crate::kernels::pixels::{self, Compose, ComposeParams, MaskParams, NormalizeParams};
 use crate::kernels::resample::{self, Image8, Resize};
+use crate::matting::{self, Engine, MattingOptions};
 
 /// The network's input side, as rembg feeds U²-Net.
 pub const NET_SIZE: u32 = 320;
@@ -64,6 +65,10 @@ pub struct Options {
     pub crop: Option<u32>,
     /// Images per GPU pass (at most what the adapter holds).
     pub batch_size: u32,
+    /// rembg's `-a`: refine each mask by alpha matting at full size (after
+    /// the post-process, before composing and cropping); cutouts then carry
+    /// the estimated foreground colours.
+    pub matting: Option<MattingOptions>,
 }
 
 impl Default for Options {
@@ -73,6 +78,7 @@ impl Default for Options {
             post_process: false,
             crop: None,
             batch_size: DEFAULT_BATCH,
+            matting: None,
         }
     }
 }
@@ -186,6 +192,27 @@ impl Remover {
         } else {
             mask
         };
+        let matted;
+        let (img, mask) = match &opts.matting {
+            Some(m) => {
+                let engine = match self.net.context() {
+                    Some(ctx) => Engine::Gpu(ctx),
+                    None => Engine::Cpu,
+                };
+                let refined = matting::refine(engine, img, &mask, m)?;
+                // The estimated colours, under the input's own alpha.
+                matted = RgbaImage::from_fn(img.width(), img.height(), |x, y| {
+                    let [r, g, b] = refined.foreground.get_pixel(x, y).0.map(to8);
+                    image::Rgba([r, g, b, img.get_pixel(x, y)[3]])
+                });
+                let alpha = &refined.alpha;
+                let mask = GrayImage::from_fn(alpha.width, alpha.height, |x, y| {
+                    image::Luma([to8(alpha.data[(y * alpha.width + x) as usize])])
+                });
+                (&matted, mask)
+            }
+            None => (img, mask),
+        };
         let mut image = match product {
             Product::Mask => None,
             Product::Cutout => {
@@ -278,4 +305,9 @@ fn compose_cpu(img: &RgbaImage, mask: &GrayImage, bg: &Background) -> RgbaImage 
     let p = ComposeParams::new(compose_mode(bg), rgba, Image8::new(w, h, 1, 0), rgba);
     pixels::compose_cpu(&p, &mut words, &mask_words, &background);
     RgbaImage::from_raw(w, h, resample::unpack(&words, &rgba, 4)).expect("w x h pixels")
+}
+
+/// A [0, 1] value as rembg stores it: times 255, clipped, truncated.
+fn to8(v: f32) -> u8 {
+    (v * 255.0).clamp(0.0, 255.0) as u8
 }
