@@ -632,3 +632,48 @@ fn alpha_matting_refines_the_mask_like_matte() {
             .all(|(c, a)| c[3] == a[0])
     );
 }
+
+/// `--refine guided`: the fast guided filter of the mask, guided by the image.
+#[test]
+fn guided_refinement_changes_only_the_edges() {
+    let s = Scratch::new();
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/remove/photo.png");
+    let photo = photo.to_str().unwrap();
+    let u2cut = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_u2cut"));
+        cmd.current_dir(s.dir.path())
+            .args(args)
+            .stdin(Stdio::null());
+        expect_code(cmd, 0)
+    };
+    u2cut(&["-q", "remove", photo, "-o", "mask.png", "--mask"]);
+    u2cut(&[
+        "-q",
+        "remove",
+        photo,
+        "-o",
+        "guided.png",
+        "--mask",
+        "--refine",
+        "guided",
+    ]);
+    let read = |p: &str| image::open(s.path(p)).unwrap().to_luma8();
+    let (mask, guided) = (read("mask.png"), read("guided.png"));
+    let diff: Vec<i32> = mask
+        .pixels()
+        .zip(guided.pixels())
+        .map(|(a, b)| (i32::from(a[0]) - i32::from(b[0])).abs())
+        .collect();
+    let changed = diff.iter().filter(|&&d| d > 2).count();
+    assert!(
+        changed > 100,
+        "the guided filter changed only {changed} pixels"
+    );
+    let mean = diff.iter().sum::<i32>() as f64 / diff.len() as f64;
+    assert!(
+        mean < 20.0,
+        "the guided filter moved the mask by {mean} levels on average"
+    );
+    let (_, err) = expect_code(s.remove(&[photo, "-a", "--refine", "guided"]), 2);
+    assert!(err.contains("--refine"), "{err}");
+}

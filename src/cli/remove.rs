@@ -23,7 +23,7 @@ use u2cut::Remover;
 use u2cut::io::encode::encode;
 use u2cut::io::paths::{self, Job, OutputNaming, Sink, Source};
 use u2cut::io::{DEFAULT_MAX_PIXELS, Decoded, Format, open_bytes, open_file, write_atomic};
-use u2cut::matting::{MattingOptions, TrimapOptions};
+use u2cut::matting::{GuidedOptions, MattingOptions, Method, TrimapOptions};
 use u2cut::remove::{Background, DEFAULT_BATCH, Options, Product, Removed};
 
 use super::{GlobalArgs, InputContext as _, bail_input, input_error, load_model, open_network};
@@ -121,6 +121,10 @@ pub struct RemoveArgs {
     /// estimate the foreground colours (rembg -a; slow on big images)
     #[arg(short = 'a', long)]
     pub alpha_matting: bool,
+    /// Refine the mask with the fast guided filter (the image as guide)
+    /// instead: much faster than -a, for big batches
+    #[arg(long, value_name = "METHOD", value_parser = ["guided"], conflicts_with = "alpha_matting")]
+    pub refine: Option<String>,
     /// Alpha matting: mask values above this are sure foreground [default: 240]
     #[arg(long, value_name = "0-255")]
     pub matting_fg_threshold: Option<u8>,
@@ -442,8 +446,14 @@ fn check_usage(args: &RemoveArgs) -> Result<()> {
     Ok(())
 }
 
-/// rembg's `-a` with the thresholds of the command line.
+/// rembg's `-a` with the thresholds of the command line, or the guided filter.
 fn matting_options(args: &RemoveArgs) -> Option<MattingOptions> {
+    if args.refine.is_some() {
+        return Some(MattingOptions {
+            method: Method::Guided(GuidedOptions::default()),
+            ..MattingOptions::default()
+        });
+    }
     args.alpha_matting.then(|| {
         let d = TrimapOptions::default();
         MattingOptions {
