@@ -27,7 +27,7 @@ fn main(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = linear_group(wg, nwg) * WG + li;
+    let e = invocation_index(wg, nwg, li);
     let plane = p.src.plane;
     let channels = p.src.channels;
     if e >= channels * plane {

@@ -35,10 +35,6 @@ fn inside(i: u32) -> bool {
     return (mask[i] > cp.threshold) != (cp.invert == 1u);
 }
 
-fn pixel(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
-    return linear_group(wg, nwg) * WG + li;
-}
-
 fn find(i: u32) -> u32 {
     var a = i;
     var parent = atomicLoad(&labels[a]);
@@ -77,7 +73,7 @@ fn init(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = pixel(wg, nwg, li);
+    let e = invocation_index(wg, nwg, li);
     if e >= cp.width * cp.height {
         return;
     }
@@ -91,7 +87,7 @@ fn merge(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = pixel(wg, nwg, li);
+    let e = invocation_index(wg, nwg, li);
     if e >= cp.width * cp.height || !inside(e) {
         return;
     }
@@ -122,7 +118,7 @@ fn compress(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = pixel(wg, nwg, li);
+    let e = invocation_index(wg, nwg, li);
     if e >= cp.width * cp.height || !inside(e) {
         return;
     }
@@ -135,7 +131,7 @@ fn count(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = pixel(wg, nwg, li);
+    let e = invocation_index(wg, nwg, li);
     if e >= cp.width * cp.height || !inside(e) {
         return;
     }
@@ -150,7 +146,7 @@ fn keep(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = pixel(wg, nwg, li);
+    let e = invocation_index(wg, nwg, li);
     if e >= cp.width * cp.height {
         return;
     }

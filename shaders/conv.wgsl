@@ -171,7 +171,7 @@ fn main(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let t = linear_group(wg, nwg) * WG + li;
+    let t = invocation_index(wg, nwg, li);
     if t >= p.height * p.tiles_x {
         return;
     }

@@ -17,7 +17,7 @@ struct ElementwiseParams {
 
 // (image, channel, pixel) of this invocation, or none past the end.
 fn element(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> vec4<u32> {
-    let e = linear_group(wg, nwg) * WG + li;
+    let e = invocation_index(wg, nwg, li);
     let plane = p.dst.plane;
     return vec4(wg.z, e / plane, e % plane, u32(e < p.dst.channels * plane));
 }

@@ -45,7 +45,7 @@ fn convolve(
     @builtin(local_invocation_index) li: u32,
 ) {
     let plane = fp.width * fp.height;
-    let e = linear_group(wg, nwg) * WG + li;
+    let e = invocation_index(wg, nwg, li);
     if e >= plane {
         return;
     }

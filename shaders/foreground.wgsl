@@ -62,10 +62,6 @@ fn full_index(px: u32, py: u32) -> u32 {
     return nearest(py, fp.height0, fp.height) * fp.width0 + nearest(px, fp.width0, fp.width);
 }
 
-fn element(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
-    return linear_group(wg, nwg) * WG + li;
-}
-
 // Per-workgroup sums of colour and count where alpha > 0.9 (foreground) and
 // alpha < 0.1 (background): the 1x1 first level is their mean.
 @compute @workgroup_size(WG)
@@ -117,7 +113,7 @@ fn resize(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = element(wg, nwg, li);
+    let e = invocation_index(wg, nwg, li);
     if e >= fp.width * fp.height {
         return;
     }
@@ -134,7 +130,7 @@ fn iterate(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = element(wg, nwg, li);
+    let e = invocation_index(wg, nwg, li);
     if e >= fp.width * fp.height {
         return;
     }

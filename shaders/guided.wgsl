@@ -35,10 +35,6 @@ struct GuidedParams {
 @group(0) @binding(5) var<storage, read_write> coeffs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dst: array<f32>;
 
-fn element(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
-    return linear_group(wg, nwg) * WG + li;
-}
-
 @compute @workgroup_size(WG)
 fn subsample(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -46,7 +42,7 @@ fn subsample(
     @builtin(local_invocation_index) li: u32,
 ) {
     let plane = gp.sub_width * gp.sub_height;
-    let e = element(wg, nwg, li);
+    let e = invocation_index(wg, nwg, li);
     if e >= plane {
         return;
     }
@@ -83,7 +79,7 @@ fn coefficients(
     @builtin(local_invocation_index) li: u32,
 ) {
     let plane = gp.sub_width * gp.sub_height;
-    let e = element(wg, nwg, li);
+    let e = invocation_index(wg, nwg, li);
     if e >= plane {
         return;
     }
@@ -126,7 +122,7 @@ fn apply(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = element(wg, nwg, li);
+    let e = invocation_index(wg, nwg, li);
     if e >= gp.width * gp.height {
         return;
     }

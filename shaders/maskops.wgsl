@@ -25,10 +25,6 @@ fn level(v: f32) -> u32 {
     return u32(round(clamp(v, 0.0, 1.0) * 255.0));
 }
 
-fn element(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
-    return linear_group(wg, nwg) * WG + li;
-}
-
 // dst = 1 where the level is >= level_a, else 0 (rembg: np.where(m < 127, 0, 255)).
 @compute @workgroup_size(WG)
 fn threshold(
@@ -36,7 +32,7 @@ fn threshold(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = element(wg, nwg, li);
+    let e = invocation_index(wg, nwg, li);
     if e >= kp.len {
         return;
     }
@@ -51,7 +47,7 @@ fn split(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = element(wg, nwg, li);
+    let e = invocation_index(wg, nwg, li);
     if e >= kp.len {
         return;
     }
@@ -68,7 +64,7 @@ fn combine(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = element(wg, nwg, li);
+    let e = invocation_index(wg, nwg, li);
     if e >= kp.len {
         return;
     }

@@ -189,7 +189,7 @@ fn down(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = linear_group(wg, nwg) * WG + li;
+    let e = invocation_index(wg, nwg, li);
     if e >= mp.width * mp.height {
         return;
     }
@@ -599,7 +599,7 @@ fn scatter(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = linear_group(wg, nwg) * WG + li;
+    let e = invocation_index(wg, nwg, li);
     if e >= mp.width * mp.height {
         return;
     }

@@ -65,7 +65,7 @@ fn scan(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = linear_group(wg, nwg) * WG + li;
+    let e = invocation_index(wg, nwg, li);
     let len = line_len();
     let lines = select(mp.height, mp.width, mp.axis == 1u);
     let block = mp.lo + mp.hi + 1u;
@@ -94,7 +94,7 @@ fn merge(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = linear_group(wg, nwg) * WG + li;
+    let e = invocation_index(wg, nwg, li);
     if e >= mp.width * mp.height {
         return;
     }
@@ -128,7 +128,7 @@ fn rows(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = linear_group(wg, nwg) * WG + li;
+    let e = invocation_index(wg, nwg, li);
     if e >= mp.width * mp.height {
         return;
     }

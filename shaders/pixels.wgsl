@@ -165,7 +165,7 @@ fn compose(
     @builtin(local_invocation_index) li: u32,
 ) {
     let p = compose_p;
-    let i = linear_group(wg, nwg) * WG + li;
+    let i = invocation_index(wg, nwg, li);
     if i >= p.image.width * p.image.height {
         return;
     }

@@ -39,7 +39,7 @@ fn clip8(acc: i32) -> u32 {
 
 // The output word of this invocation as (row, word in the row), or none.
 fn out_word(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> vec3<u32> {
-    let e = linear_group(wg, nwg) * WG + li;
+    let e = invocation_index(wg, nwg, li);
     return vec3(e / p.dst.stride, e % p.dst.stride, u32(e < p.dst.stride * p.dst.height));
 }
 

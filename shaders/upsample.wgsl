@@ -16,7 +16,7 @@ fn main(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = linear_group(wg, nwg) * WG + li;
+    let e = invocation_index(wg, nwg, li);
     let out_plane = p.out_h * p.out_w;
     if e >= p.dst.channels * out_plane {
         return;

@@ -31,3 +31,8 @@ fn view_index(v: View, n: u32, c: u32, p: u32) -> u32 {
 fn linear_group(wg: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return wg.y * nwg.x + wg.x;
 }
+
+// This invocation's index along the linearized x/y grid (z apart).
+fn invocation_index(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
+    return linear_group(wg, nwg) * WG + li;
+}
