@@ -82,9 +82,33 @@ fn bench_json_from_the_command_line() {
         return;
     }
     let out = u2cut(&[
-        "-q", "bench", "--size", "40", "--batch", "2", "--iters", "1", "--json",
+        "-q",
+        "bench",
+        "--size",
+        "40",
+        "--batch",
+        "2",
+        "--iters",
+        "1",
+        "--json",
+        "--peak-gflops",
+        "1000",
     ]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The user's peak turns every rate into a percentage of it.
+    assert_eq!(json["peak"]["gflop_per_s"], 1000.0);
+    let whole = json["pct_of_peak_flops"].as_f64().unwrap();
+    let gflops =
+        json["gflop_per_image"].as_f64().unwrap() * json["images_per_second"].as_f64().unwrap();
+    assert!((whole - gflops / 10.0).abs() < 1e-9 * whole.max(1.0));
+    for k in json["kernels"].as_array().unwrap() {
+        let pct = k["pct_of_peak_flops"].as_f64().unwrap();
+        assert!((pct - k["gflop_per_s"].as_f64().unwrap() / 10.0).abs() < 1e-9);
+        assert!(
+            k["pct_of_peak_bandwidth"].is_null(),
+            "no bandwidth peak was given"
+        );
+    }
     assert_eq!(json["batch"], 2);
     assert_eq!(json["size"], 40);
     assert_eq!(json["model"], "u2netp");

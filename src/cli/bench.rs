@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, ensure};
 use clap::{Args, Parser};
+use u2cut::bench::peak;
 
 use super::remove::RemoveArgs;
 use super::{GlobalArgs, bail_input, input_error, load_model_or_architecture, note, open_network};
@@ -28,10 +29,17 @@ pub struct BenchArgs {
     /// Print one JSON object (field names are stable) instead of the table
     #[arg(long)]
     pub json: bool,
+    /// The device's FP32 peak in GFLOP/s, for the %FLOP columns (known GPUs
+    /// are looked up by name; this overrides the table)
+    #[arg(long, value_name = "GFLOP/S")]
+    pub peak_gflops: Option<f64>,
+    /// The device's memory bandwidth in GB/s, for the %BW columns
+    #[arg(long, value_name = "GB/S")]
+    pub peak_gbps: Option<f64>,
     /// Time the whole `remove` pipeline on a folder instead: decode, the GPU
     /// passes, encode, with each stage's busy time (outputs go to a temporary
     /// folder that is deleted afterwards)
-    #[arg(long, value_name = "FOLDER", conflicts_with_all = ["size", "iters", "json"])]
+    #[arg(long, value_name = "FOLDER", conflicts_with_all = ["size", "iters", "json", "peak_gflops", "peak_gbps"])]
     pub pipeline: Option<PathBuf>,
 }
 
@@ -93,7 +101,14 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<()> {
             args.iters, args.batch
         ),
     );
-    let report = u2cut::bench::run(&net, args.size, args.batch, args.iters)?;
+    let mut report = u2cut::bench::run(&net, args.size, args.batch, args.iters)?;
+    if args.peak_gflops.is_some() || args.peak_gbps.is_some() {
+        report.set_peak(peak::resolve(
+            &report.adapter,
+            args.peak_gflops,
+            args.peak_gbps,
+        ));
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

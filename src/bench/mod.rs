@@ -3,6 +3,8 @@
 //! timing where the adapter has none). Field names of [`BenchReport`] are
 //! a contract for scripts: add fields, never rename them.
 
+pub mod peak;
+
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -13,6 +15,7 @@ use serde::Serialize;
 
 use crate::gpu::TimingSource;
 use crate::network::Network;
+use peak::Peak;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct KernelRow {
@@ -23,6 +26,10 @@ pub struct KernelRow {
     pub share: f64,
     pub gflop_per_s: f64,
     pub gb_per_s: f64,
+    /// Percent of the device's FP32 peak and of its DRAM bandwidth, where
+    /// the peak is known (see [`peak`]).
+    pub pct_of_peak_flops: Option<f64>,
+    pub pct_of_peak_bandwidth: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -53,6 +60,10 @@ pub struct BenchReport {
     /// The profiled batch (the median of up to 3) from its first kernel's
     /// start to its last one's end: what the kernel times add up to.
     pub profiled_batch_ms: f64,
+    /// The device's peak rates, when known; the `pct_of_peak_*` fields of
+    /// the report and its rows are relative to them.
+    pub peak: Option<Peak>,
+    pub pct_of_peak_flops: Option<f64>,
     pub kernels: Vec<KernelRow>,
 }
 
@@ -112,6 +123,8 @@ pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchRepo
             share: ms / kernel_total_ms.max(f64::MIN_POSITIVE),
             gflop_per_s: flops as f64 / (ms * 1e6).max(f64::MIN_POSITIVE),
             gb_per_s: bytes as f64 / (ms * 1e6).max(f64::MIN_POSITIVE),
+            pct_of_peak_flops: None,
+            pct_of_peak_bandwidth: None,
         })
         .collect();
     kernels.sort_by(|a, b| b.total_ms.total_cmp(&a.total_ms));
@@ -120,7 +133,7 @@ pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchRepo
     let traffic: u64 = plan.dispatches.iter().map(|d| d.bytes).sum();
     let activation_bytes = plan.activation_bytes();
     let weight_bytes = net.weight_bytes();
-    Ok(BenchReport {
+    let mut report = BenchReport {
         adapter: ctx.info.name.clone(),
         backend: format!("{:?}", ctx.info.backend),
         device_type: format!("{:?}", ctx.info.device_type),
@@ -140,11 +153,32 @@ pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchRepo
         timing: profile.source,
         kernel_total_ms,
         profiled_batch_ms: profile.span,
+        peak: None,
+        pct_of_peak_flops: None,
         kernels,
-    })
+    };
+    report.set_peak(peak::lookup(&ctx.info.name));
+    Ok(report)
+}
+
+fn percent(rate: f64, peak: Option<f64>) -> Option<f64> {
+    peak.map(|p| 100.0 * rate / p)
 }
 
 impl BenchReport {
+    /// Sets the peak rates and the percentages relative to them.
+    pub fn set_peak(&mut self, peak: Option<Peak>) {
+        let (flops, bw) = peak
+            .as_ref()
+            .map_or((None, None), |p| (p.gflop_per_s, p.gb_per_s));
+        self.pct_of_peak_flops = percent(self.gflop_per_image * self.images_per_second, flops);
+        for k in &mut self.kernels {
+            k.pct_of_peak_flops = percent(k.gflop_per_s, flops);
+            k.pct_of_peak_bandwidth = percent(k.gb_per_s, bw);
+        }
+        self.peak = peak;
+    }
+
     /// The human-readable report.
     pub fn table(&self) -> String {
         let mut s = format!(
@@ -174,21 +208,37 @@ impl BenchReport {
             100.0 * self.kernel_total_ms / self.profiled_batch_ms,
             self.profiled_batch_ms,
         );
+        if let Some(p) = &self.peak {
+            s += &format!(
+                "peak      {} GFLOP/s FP32, {} GB/s ({}); whole batch at {}% of the FP32 peak\n\n",
+                opt(p.gflop_per_s, 0),
+                opt(p.gb_per_s, 0),
+                p.source,
+                opt(self.pct_of_peak_flops, 2),
+            );
+        }
         s += &format!(
-            "{:<14} {:>6} {:>11} {:>7} {:>10} {:>9}\n",
-            "kernel", "calls", "total ms", "share", "GFLOP/s", "GB/s"
+            "{:<14} {:>6} {:>11} {:>7} {:>10} {:>9} {:>8} {:>8}\n",
+            "kernel", "calls", "total ms", "share", "GFLOP/s", "GB/s", "%FLOP", "%BW"
         );
         for k in &self.kernels {
             s += &format!(
-                "{:<14} {:>6} {:>11.3} {:>6.1}% {:>10.2} {:>9.2}\n",
+                "{:<14} {:>6} {:>11.3} {:>6.1}% {:>10.2} {:>9.2} {:>8} {:>8}\n",
                 k.name,
                 k.calls,
                 k.total_ms,
                 100.0 * k.share,
                 k.gflop_per_s,
-                k.gb_per_s
+                k.gb_per_s,
+                opt(k.pct_of_peak_flops, 2),
+                opt(k.pct_of_peak_bandwidth, 2),
             );
         }
         s
     }
+}
+
+/// A number with `digits` decimals, or "-" when unknown.
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{v:.digits$}"))
 }
