@@ -1,7 +1,9 @@
 // 2D convolution, stride 1, "same" padding: K x K kernel (K = 1 or 3) with
-// dilation DIL, bias, optional ReLU. The input is the channel concatenation
-// of two views `a` and `b` (b.channels = 0 for a plain conv), so decoder
-// convs never materialize their concat.
+// dilation DIL, bias, optional ReLU, then an optional residual added (the
+// RSU block's `hx1d + hxin`, so that sum never takes its own pass). The
+// input is the channel concatenation of two views `a` and `b`
+// (b.channels = 0 for a plain conv), so decoder convs never materialize
+// their concat.
 //
 // Register blocking: each invocation computes PX = 8 adjacent output pixels
 // of one row for OCB = 16 output channels (128 accumulators), so each input
@@ -19,6 +21,8 @@ struct ConvParams {
     a: View,
     b: View,
     dst: View,
+    // channels = 0: no residual.
+    residual: View,
     height: u32,
     width: u32,
     tiles_x: u32,
@@ -44,6 +48,7 @@ const PX: u32 = 8u;
 // [cout_blocks][4] vec4s, zero-padded past cout.
 @group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(6) var<storage, read> res: array<f32>;
 
 // Accumulators: acc{pixel}_{q} holds channels 4q..4q+3. Named variables,
 // not an array: dynamically indexed private arrays spill on some drivers.
@@ -159,7 +164,11 @@ fn store_pixel(n: u32, cb: u32, y: u32, x: u32, c0: vec4<f32>, c1: vec4<f32>, c2
         for (var k = 0u; k < 4u; k++) {
             let c = cb * 16u + q * 4u + k;
             if c < p.dst.channels {
-                dst[view_index(p.dst, n, c, pix)] = v[q][k];
+                var out = v[q][k];
+                if p.residual.channels != 0u {
+                    out += res[view_index(p.residual, n, c, pix)];
+                }
+                dst[view_index(p.dst, n, c, pix)] = out;
             }
         }
     }

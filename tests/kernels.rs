@@ -58,6 +58,8 @@ struct ConvCase {
     k: u32,
     dilation: u32,
     relu: bool,
+    /// Add a residual tensor after the activation.
+    residual: bool,
 }
 
 fn check_conv(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase) {
@@ -75,44 +77,44 @@ fn check_conv(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase) {
     let scale = 1.0 / (spec.cin as f32 * (c.k * c.k) as f32).sqrt();
     let w = random_vec(rng, spec.weight_len(), scale);
     let bias = random_vec(rng, c.cout as usize, 0.5);
-    let p = spec.params(a.view, b.as_ref().map(|b| b.view), out.view, c.h, c.w);
+    let res = c
+        .residual
+        .then(|| Framed::random(rng, c.batch, c.cout, plane));
+    let mut p = spec.params(a.view, b.as_ref().map(|b| b.view), out.view, c.h, c.w);
+    if let Some(r) = &res {
+        p = p.with_residual(r.view);
+    }
 
-    let (ga, gb, gout) = (
+    let (ga, gb, gres, gout) = (
         a.upload(ctx),
         b.as_ref().map(|b| b.upload(ctx)),
+        res.as_ref().map(|r| r.upload(ctx)),
         out.upload(ctx),
     );
     let gw = ctx.upload("w", &conv::pack_weights(&spec, &w));
     let gbias = ctx.upload("bias", &conv::pack_bias(&spec, &bias));
-    let d = conv::dispatch(
-        ctx,
-        &spec,
-        &p,
-        c.batch,
-        &ga,
-        gb.as_ref(),
-        &gw,
-        &gbias,
-        Bound {
+    let buffers = conv::ConvBuffers {
+        a: &ga,
+        b: gb.as_ref(),
+        residual: gres.as_ref(),
+        weights: &gw,
+        bias: &gbias,
+        dst: Bound {
             buffer: &gout,
             view: out.view,
         },
-    )
-    .unwrap();
+    };
+    let d = conv::dispatch(ctx, &spec, &p, c.batch, buffers).unwrap();
     ctx.run(&[d]);
     let got = read_all(ctx, &gout, out.data.len());
-    let empty = Vec::new();
-    let b_data = b.as_ref().map_or(&empty, |b| &b.data);
-    conv::cpu(
-        &spec,
-        &p,
-        c.batch,
-        &a.data,
-        b_data,
-        &w,
-        &bias,
-        &mut out.data,
-    );
+    let data = conv::ConvData {
+        a: &a.data,
+        b: b.as_ref().map_or(&[], |b| &b.data),
+        residual: res.as_ref().map_or(&[], |r| &r.data),
+        weight: &w,
+        bias: &bias,
+    };
+    conv::cpu(&spec, &p, c.batch, &data, &mut out.data);
     assert_close(&format!("{c:?}"), &got, &out.data, TOL);
 }
 
@@ -132,6 +134,7 @@ fn conv_matches_reference() {
             k: 1,
             dilation: 1,
             relu: false,
+            residual: false,
         },
         // U²-Net's fuse: 6 -> 1, 1x1
         ConvCase {
@@ -144,6 +147,7 @@ fn conv_matches_reference() {
             k: 1,
             dilation: 1,
             relu: false,
+            residual: false,
         },
         // input conv: 3 channels
         ConvCase {
@@ -156,6 +160,7 @@ fn conv_matches_reference() {
             k: 3,
             dilation: 1,
             relu: true,
+            residual: false,
         },
         // concat-on-read, odd channels, every dilation
         ConvCase {
@@ -168,6 +173,7 @@ fn conv_matches_reference() {
             k: 3,
             dilation: 2,
             relu: true,
+            residual: true,
         },
         ConvCase {
             batch: 1,
@@ -179,6 +185,7 @@ fn conv_matches_reference() {
             k: 3,
             dilation: 4,
             relu: true,
+            residual: false,
         },
         ConvCase {
             batch: 2,
@@ -190,6 +197,7 @@ fn conv_matches_reference() {
             k: 3,
             dilation: 8,
             relu: false,
+            residual: false,
         },
         // dilation larger than the image: only the centre tap sees data
         ConvCase {
@@ -202,6 +210,7 @@ fn conv_matches_reference() {
             k: 3,
             dilation: 8,
             relu: false,
+            residual: false,
         },
         // width not a multiple of the 4-pixel tile, single row / column
         ConvCase {
@@ -214,6 +223,7 @@ fn conv_matches_reference() {
             k: 3,
             dilation: 1,
             relu: true,
+            residual: true,
         },
         ConvCase {
             batch: 2,
@@ -225,6 +235,7 @@ fn conv_matches_reference() {
             k: 3,
             dilation: 1,
             relu: false,
+            residual: false,
         },
     ];
     for c in fixed {
@@ -245,6 +256,7 @@ fn conv_matches_reference() {
             k: if rng.random_bool(0.8) { 3 } else { 1 },
             dilation: [1, 2, 4, 8][rng.random_range(0..4)],
             relu: rng.random_bool(0.5),
+            residual: rng.random_bool(0.3),
         };
         let c = if c.k == 1 {
             ConvCase { dilation: 1, ..c }

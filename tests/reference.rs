@@ -20,7 +20,14 @@ fn conv(
         w,
     );
     let mut out = vec![0.0; (spec.cout * plane) as usize];
-    conv::cpu(&spec, &p, 1, input, &[], weights, bias, &mut out);
+    let data = conv::ConvData {
+        a: input,
+        b: &[],
+        residual: &[],
+        weight: weights,
+        bias,
+    };
+    conv::cpu(&spec, &p, 1, &data, &mut out);
     out
 }
 
@@ -86,8 +93,40 @@ fn conv_1x1_mixes_channels_and_reads_concatenation() {
         3,
     );
     let mut out = vec![0.0; 3];
-    conv::cpu(&spec, &p, 1, &a, &b, &[2.0, -3.0], &[1.0], &mut out);
+    let data = conv::ConvData {
+        a: &a,
+        b: &b,
+        residual: &[],
+        weight: &[2.0, -3.0],
+        bias: &[1.0],
+    };
+    conv::cpu(&spec, &p, 1, &data, &mut out);
     assert_eq!(out, [2.0 - 30.0 + 1.0, 4.0 - 60.0 + 1.0, 6.0 - 90.0 + 1.0]);
+}
+
+#[test]
+fn conv_residual_is_added_after_relu() {
+    // out = relu(-a + 1) + r: the residual is not clamped.
+    let spec = ConvSpec {
+        cin: 1,
+        cout: 1,
+        k: 1,
+        dilation: 1,
+        relu: true,
+    };
+    let p = spec
+        .params(View::whole(1, 3), None, View::whole(1, 3), 1, 3)
+        .with_residual(View::whole(1, 3));
+    let mut out = vec![0.0; 3];
+    let data = conv::ConvData {
+        a: &[0.0, 1.0, 3.0],
+        b: &[],
+        residual: &[-5.0, 0.5, -1.0],
+        weight: &[-1.0],
+        bias: &[1.0],
+    };
+    conv::cpu(&spec, &p, 1, &data, &mut out);
+    assert_eq!(out, [1.0 - 5.0, 0.5, -1.0]);
 }
 
 #[test]

@@ -5,8 +5,9 @@ use anyhow::{Result, ensure};
 
 use super::{ConvLayer, Graph, Op, Slice};
 use crate::kernels::batchnorm::{self, BatchNormParams};
+use crate::kernels::conv::{self, ConvData};
 use crate::kernels::elementwise::{Elementwise, ElementwiseParams};
-use crate::kernels::{SpatialParams, conv, pool, upsample};
+use crate::kernels::{SpatialParams, pool, upsample};
 
 /// Runs `graph` on `batch` images of `input` (NCHW). Returns each named
 /// output as a batch x channels x H x W vector.
@@ -47,22 +48,28 @@ pub fn run(
                 layer,
                 a,
                 b,
+                residual,
                 dst: d,
             } => {
                 let l = &layers[layer];
                 let (h, w) = graph.size(d);
-                let p = l.spec.params(v(a), b.map(v), v(d), h, w);
-                let b_data = if b.is_some() { src(1) } else { &[] };
-                conv::cpu(
-                    &l.spec,
-                    &p,
-                    batch,
-                    src(0),
-                    b_data,
-                    &l.weight,
-                    &l.bias,
-                    &mut dst,
-                );
+                let mut p = l.spec.params(v(a), b.map(v), v(d), h, w);
+                if let Some(r) = residual {
+                    p = p.with_residual(v(r));
+                }
+                // Reads are a, then b and residual where present.
+                let data = ConvData {
+                    a: src(0),
+                    b: if b.is_some() { src(1) } else { &[] },
+                    residual: if residual.is_some() {
+                        src(reads.len() - 1)
+                    } else {
+                        &[]
+                    },
+                    weight: &l.weight,
+                    bias: &l.bias,
+                };
+                conv::cpu(&l.spec, &p, batch, &data, &mut dst);
             }
             Op::BatchNorm {
                 layer,

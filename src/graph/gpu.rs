@@ -9,8 +9,9 @@ use super::planner::{self, MemoryPlan};
 use super::{ConvLayer, Graph, Op};
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::batchnorm::{self, BatchNormParams};
+use crate::kernels::conv::{self, ConvBuffers};
 use crate::kernels::elementwise::{Elementwise, ElementwiseParams};
-use crate::kernels::{Bound, SpatialParams, conv, pool, upsample};
+use crate::kernels::{Bound, SpatialParams, pool, upsample};
 
 /// A model's layers on the device, in the kernels' packed layouts.
 pub struct GpuWeights {
@@ -149,26 +150,32 @@ impl GpuPlan {
         let (ctx, g, n) = (&self.ctx, &self.graph, self.batch);
         let v = |s| g.view(s);
         let d = match *op {
-            Op::Conv { layer, a, b, dst } => {
+            Op::Conv {
+                layer,
+                a,
+                b,
+                residual,
+                dst,
+            } => {
                 let spec = &layers[layer].spec;
                 let (h, w) = g.size(dst);
-                let p = spec.params(v(a), b.map(v), v(dst), h, w);
+                let mut p = spec.params(v(a), b.map(v), v(dst), h, w);
+                if let Some(r) = residual {
+                    p = p.with_residual(v(r));
+                }
                 let (wb, bb) = &weights.convs[layer];
-                let dst = Bound {
-                    buffer: self.buffer(dst),
-                    view: v(dst),
+                let buffers = ConvBuffers {
+                    a: self.buffer(a),
+                    b: b.map(|b| self.buffer(b)),
+                    residual: residual.map(|r| self.buffer(r)),
+                    weights: wb,
+                    bias: bb,
+                    dst: Bound {
+                        buffer: self.buffer(dst),
+                        view: v(dst),
+                    },
                 };
-                conv::dispatch(
-                    ctx,
-                    spec,
-                    &p,
-                    n,
-                    self.buffer(a),
-                    b.map(|b| self.buffer(b)),
-                    wb,
-                    bb,
-                    dst,
-                )?
+                conv::dispatch(ctx, spec, &p, n, buffers)?
             }
             Op::BatchNorm { layer, src, dst } => {
                 let p = BatchNormParams {

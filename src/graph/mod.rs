@@ -48,11 +48,13 @@ pub struct Slice {
 /// One kernel launch. Conv and BatchNorm refer to a layer of the model by index.
 #[derive(Clone, Debug)]
 pub enum Op {
-    /// Conv over the channel concatenation of `a` and `b`.
+    /// Conv over the channel concatenation of `a` and `b`, plus
+    /// `residual` after the activation.
     Conv {
         layer: usize,
         a: Slice,
         b: Option<Slice>,
+        residual: Option<Slice>,
         dst: Slice,
     },
     /// The layer's BatchNorm (unfolded weights only), with ReLU.
@@ -85,7 +87,13 @@ impl Op {
     /// Slices read, then the slice written.
     pub fn io(&self) -> (Vec<Slice>, Slice) {
         match *self {
-            Op::Conv { a, b, dst, .. } => (std::iter::once(a).chain(b).collect(), dst),
+            Op::Conv {
+                a,
+                b,
+                residual,
+                dst,
+                ..
+            } => (std::iter::once(a).chain(b).chain(residual).collect(), dst),
             Op::BatchNorm { src, dst, .. }
             | Op::MaxPool { src, dst }
             | Op::Upsample { src, dst }

@@ -1,6 +1,7 @@
 //! 2D convolution (shaders/conv.wgsl): K x K (K = 1 or 3), stride 1, padding
 //! `dilation * (K - 1) / 2`, bias, optional ReLU, input = channel
-//! concatenation of views `a` and `b`.
+//! concatenation of views `a` and `b`, and optionally a residual tensor
+//! added after the ReLU (U²-Net's RSU output, fused into its last conv).
 
 use anyhow::{Result, ensure};
 use bytemuck::{Pod, Zeroable};
@@ -22,12 +23,45 @@ pub struct ConvParams {
     /// Second input, channels `a.channels..` of the concatenation; `channels = 0` if none.
     pub b: View,
     pub dst: View,
+    /// Added to the output after the ReLU; `channels = 0` if none.
+    pub residual: View,
     pub height: u32,
     pub width: u32,
     pub tiles_x: u32,
     pub cout_blocks: u32,
     pub relu: u32,
     pub _pad: [u32; 3],
+}
+
+impl ConvParams {
+    /// Adds `residual` (same shape as the output) after the ReLU.
+    pub fn with_residual(self, residual: View) -> Self {
+        assert_eq!(
+            residual.channels, self.dst.channels,
+            "conv residual channels"
+        );
+        Self { residual, ..self }
+    }
+}
+
+/// The GPU buffers of one conv: inputs, packed weights and bias, output.
+pub struct ConvBuffers<'a> {
+    pub a: &'a wgpu::Buffer,
+    pub b: Option<&'a wgpu::Buffer>,
+    pub residual: Option<&'a wgpu::Buffer>,
+    pub weights: &'a wgpu::Buffer,
+    pub bias: &'a wgpu::Buffer,
+    pub dst: Bound<'a>,
+}
+
+/// The CPU reference's inputs: OIHW weights; `b` and `residual` are empty
+/// when the params have none.
+pub struct ConvData<'a> {
+    pub a: &'a [f32],
+    pub b: &'a [f32],
+    pub residual: &'a [f32],
+    pub weight: &'a [f32],
+    pub bias: &'a [f32],
 }
 
 /// The static shape of a conv layer.
@@ -65,6 +99,7 @@ impl ConvSpec {
             a,
             b,
             dst,
+            residual: View { channels: 0, ..dst },
             height,
             width,
             tiles_x: width.div_ceil(PX),
@@ -109,18 +144,25 @@ pub fn pack_bias(spec: &ConvSpec, bias: &[f32]) -> Vec<f32> {
 }
 
 /// Records the conv over `batch` images. `weights` and `bias` are packed.
-#[allow(clippy::too_many_arguments)]
 pub fn dispatch(
     ctx: &GpuContext,
     spec: &ConvSpec,
     p: &ConvParams,
     batch: u32,
-    a: &wgpu::Buffer,
-    b: Option<&wgpu::Buffer>,
-    weights: &wgpu::Buffer,
-    bias: &wgpu::Buffer,
-    dst: Bound,
+    buffers: ConvBuffers,
 ) -> Result<Dispatch> {
+    let ConvBuffers {
+        a,
+        b,
+        residual,
+        weights,
+        bias,
+        dst,
+    } = buffers;
+    ensure!(
+        residual.is_some() == (p.residual.channels > 0),
+        "conv: a residual buffer goes with a residual view"
+    );
     ensure!(
         spec.k == 1 || spec.k == 3,
         "conv kernel size {} (only 1 and 3 are implemented)",
@@ -148,32 +190,31 @@ pub fn dispatch(
                 (3, weights),
                 (4, bias),
                 (5, dst.buffer),
+                (6, residual.unwrap_or(a)),
             ],
             groups_for(u64::from(p.height) * u64::from(p.tiles_x)),
             z,
         )?;
     let pixels = u64::from(batch) * u64::from(p.height * p.width);
     d.flops = spec.flops(p.height, p.width) * u64::from(batch);
-    d.bytes = f32_bytes(pixels * u64::from(spec.cin + spec.cout) + spec.weight_len() as u64);
+    let channels = spec.cin + spec.cout + p.residual.channels;
+    d.bytes = f32_bytes(pixels * u64::from(channels) + spec.weight_len() as u64);
     Ok(d)
 }
 
 /// CPU reference. Mirrors conv.wgsl's arithmetic: for each output, a sum
 /// over input channels, then rows, then columns of the window (zero outside
-/// the image), then + bias, then ReLU. The shader blocks 8 pixels x 8
-/// channels per invocation; here each output plane is one task, filled
-/// tap by tap in the same summation order.
-#[allow(clippy::too_many_arguments)]
-pub fn cpu(
-    spec: &ConvSpec,
-    p: &ConvParams,
-    batch: u32,
-    a: &[f32],
-    b: &[f32],
-    oihw: &[f32],
-    bias: &[f32],
-    dst: &mut [f32],
-) {
+/// the image), then + bias, then ReLU, then + residual. The shader blocks
+/// 8 pixels x 16 channels per invocation; here each output plane is one
+/// task, filled tap by tap in the same summation order.
+pub fn cpu(spec: &ConvSpec, p: &ConvParams, batch: u32, data: &ConvData, dst: &mut [f32]) {
+    let ConvData {
+        a,
+        b,
+        residual,
+        weight: oihw,
+        bias,
+    } = *data;
     let (h, w) = (p.height as usize, p.width as usize);
     let (k, dil, pad) = (spec.k as usize, spec.dilation as i64, spec.padding() as i64);
     let planes: Vec<(u32, u32, Vec<f32>)> = (0..batch)
@@ -211,10 +252,14 @@ pub fn cpu(
                     }
                 }
             }
-            for v in &mut acc {
+            let res = (p.residual.channels > 0).then(|| p.residual.index(n, co, 0));
+            for (i, v) in acc.iter_mut().enumerate() {
                 *v += bias[co as usize];
                 if spec.relu {
                     *v = v.max(0.0);
+                }
+                if let Some(r) = res {
+                    *v += residual[r + i];
                 }
             }
             (n, co, acc)

@@ -24,15 +24,16 @@ pub struct GraphBuilder<'a> {
 }
 
 impl<'a> GraphBuilder<'a> {
-    /// REBNCONV: 3x3 conv with dilation over cat(a, b), BatchNorm, ReLU.
-    /// With folded weights the BN and ReLU live in the conv.
+    /// REBNCONV: 3x3 conv with dilation over cat(a, b), BatchNorm, ReLU,
+    /// then `+ residual` if given. With folded weights the BN, ReLU and
+    /// residual add all live in the conv.
     fn rebnconv(
         &mut self,
         name: &str,
-        a: Slice,
-        b: Option<Slice>,
+        (a, b): (Slice, Option<Slice>),
         cout: u32,
         dilation: u32,
+        residual: Option<Slice>,
     ) -> Result<Slice> {
         let cin = a.channels + b.map_or(0, |b| b.channels);
         let spec = ConvSpec {
@@ -49,18 +50,33 @@ impl<'a> GraphBuilder<'a> {
         )?;
         let size = self.graph.size(a);
         let dst = self.graph.tensor(name, cout, size);
-        if self.layers.has_bn(layer) {
-            self.graph.ops.push(Op::Conv { layer, a, b, dst });
-            let out = self.graph.tensor(format!("{name}.bn"), cout, size);
-            self.graph.ops.push(Op::BatchNorm {
+        if !self.layers.has_bn(layer) {
+            self.graph.ops.push(Op::Conv {
                 layer,
-                src: dst,
-                dst: out,
+                a,
+                b,
+                residual,
+                dst,
             });
-            return Ok(out);
+            return Ok(dst);
         }
-        self.graph.ops.push(Op::Conv { layer, a, b, dst });
-        Ok(dst)
+        self.graph.ops.push(Op::Conv {
+            layer,
+            a,
+            b,
+            residual: None,
+            dst,
+        });
+        let out = self.graph.tensor(format!("{name}.bn"), cout, size);
+        self.graph.ops.push(Op::BatchNorm {
+            layer,
+            src: dst,
+            dst: out,
+        });
+        Ok(match residual {
+            Some(r) => self.add(&format!("{name}.res"), out, r),
+            None => out,
+        })
     }
 
     fn pool(&mut self, name: &str, src: Slice) -> Slice {
@@ -87,13 +103,14 @@ impl<'a> GraphBuilder<'a> {
     /// The block's input is cat(x, x2) when `x2` is given (decoder stages).
     fn rsu(&mut self, name: &str, s: &StageConfig, x: Slice, x2: Option<Slice>) -> Result<Slice> {
         let n = |conv: &str| format!("{name}.{conv}");
-        let hxin = self.rebnconv(&n("rebnconvin"), x, x2, s.cout, 1)?;
+        let hxin = self.rebnconv(&n("rebnconvin"), (x, x2), s.cout, 1, None)?;
         let (depth, dilations): (u32, Vec<u32>) = match s.rsu {
             Rsu::Pooled(l) => (l, [vec![1; l as usize - 1], vec![2]].concat()),
             Rsu::Dilated => (4, vec![1, 2, 4, 8]),
         };
         // Encoder: hx1 .. hx{L}; pooled blocks pool before levels 2 .. L-1.
-        let mut enc = vec![self.rebnconv(&n("rebnconv1"), hxin, None, s.mid, dilations[0])?];
+        let mut enc =
+            vec![self.rebnconv(&n("rebnconv1"), (hxin, None), s.mid, dilations[0], None)?];
         for level in 2..=depth {
             let prev = *enc.last().unwrap();
             let pooled = matches!(s.rsu, Rsu::Pooled(_)) && level < depth;
@@ -104,26 +121,32 @@ impl<'a> GraphBuilder<'a> {
             };
             enc.push(self.rebnconv(
                 &n(&format!("rebnconv{level}")),
-                src,
-                None,
+                (src, None),
                 s.mid,
                 dilations[level as usize - 1],
+                None,
             )?);
         }
-        // Decoder: hx{L-1}d = conv(cat(hx{L}, hx{L-1})), then up to hx1d.
+        // Decoder: hx{L-1}d = conv(cat(hx{L}, hx{L-1})), then up to hx1d,
+        // whose conv adds the block's residual hxin.
         let mut d = enc[depth as usize - 1];
         for level in (1..depth).rev() {
             let skip = enc[level as usize - 1];
-            let cout = if level == 1 { s.cout } else { s.mid };
+            let (cout, residual) = if level == 1 {
+                (s.cout, Some(hxin))
+            } else {
+                (s.mid, None)
+            };
             let dil = dilations[level as usize - 1];
             let up = if level == depth - 1 || matches!(s.rsu, Rsu::Dilated) {
                 d
             } else {
                 self.upsample_like(&n(&format!("up{level}")), d, skip)
             };
-            d = self.rebnconv(&n(&format!("rebnconv{level}d")), up, Some(skip), cout, dil)?;
+            let name = n(&format!("rebnconv{level}d"));
+            d = self.rebnconv(&name, (up, Some(skip)), cout, dil, residual)?;
         }
-        Ok(self.add(&n("out"), d, hxin))
+        Ok(d)
     }
 }
 
@@ -187,6 +210,7 @@ pub fn build(
             layer,
             a: src,
             b: None,
+            residual: None,
             dst,
         });
         if dst != slot {
@@ -209,6 +233,7 @@ pub fn build(
         layer,
         a: fuse,
         b: None,
+        residual: None,
         dst: d0,
     });
 
