@@ -15,40 +15,9 @@
 // (a broadcast on GPUs; llvmpipe 22.3 still loads them lane by lane).
 
 //#include "shared/tensor.wgsl"
-
-// Keep in sync with src/kernels/conv.rs (ConvParams).
-struct ConvParams {
-    a: View,
-    b: View,
-    dst: View,
-    // channels = 0: no residual.
-    residual: View,
-    height: u32,
-    width: u32,
-    tiles_x: u32,
-    cout_blocks: u32,
-    relu: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
-override K: u32 = 3u;
-override DIL: u32 = 1u;
-override PAD: u32 = DIL * (K - 1u) / 2u;
+//#include "shared/conv_params.wgsl"
 
 const PX: u32 = 8u;
-
-@group(0) @binding(0) var<uniform> p: ConvParams;
-@group(0) @binding(1) var<storage, read> in_a: array<f32>;
-@group(0) @binding(2) var<storage, read> in_b: array<f32>;
-// Packed at load time as [cout_blocks][cin][K*K][4] vec4s: the 16 output
-// channels of a block for one input channel and tap are contiguous.
-@group(0) @binding(3) var<storage, read> weights: array<vec4<f32>>;
-// [cout_blocks][4] vec4s, zero-padded past cout.
-@group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> dst: array<f32>;
-@group(0) @binding(6) var<storage, read> res: array<f32>;
 
 // Accumulators: acc{pixel}_{q} holds channels 4q..4q+3. Named variables,
 // not an array: dynamically indexed private arrays spill on some drivers.
@@ -85,6 +54,8 @@ var<private> acc7_1: vec4<f32>;
 var<private> acc7_2: vec4<f32>;
 var<private> acc7_3: vec4<f32>;
 
+// The direct conv walks rows of one channel, so it indexes the buffers
+// itself rather than per element through fetch_channel.
 fn fetch(from_b: bool, i: u32) -> f32 {
     if from_b {
         return in_b[i];
@@ -150,28 +121,15 @@ fn tap(w: u32, v: vec4<f32>, u: vec4<f32>) {
     acc7_3 = fma(vec4(u.w), w3, acc7_3);
 }
 
-fn activate(v: vec4<f32>) -> vec4<f32> {
-    return select(v, max(v, vec4(0.0)), p.relu != 0u);
-}
-
 fn store_pixel(n: u32, cb: u32, y: u32, x: u32, c0: vec4<f32>, c1: vec4<f32>, c2: vec4<f32>, c3: vec4<f32>) {
     if x >= p.width {
         return;
     }
     let pix = y * p.width + x;
-    let v = array(activate(c0), activate(c1), activate(c2), activate(c3));
-    for (var q = 0u; q < 4u; q++) {
-        for (var k = 0u; k < 4u; k++) {
-            let c = cb * 16u + q * 4u + k;
-            if c < p.dst.channels {
-                var out = v[q][k];
-                if p.residual.channels != 0u {
-                    out += res[view_index(p.residual, n, c, pix)];
-                }
-                dst[view_index(p.dst, n, c, pix)] = out;
-            }
-        }
-    }
+    store4(n, cb * 16u, pix, c0);
+    store4(n, cb * 16u + 4u, pix, c1);
+    store4(n, cb * 16u + 8u, pix, c2);
+    store4(n, cb * 16u + 12u, pix, c3);
 }
 
 @compute @workgroup_size(WG)

@@ -8,6 +8,7 @@ use anyhow::{Result, ensure};
 
 use crate::gpu::GpuContext;
 use crate::graph::gpu::{GpuPlan, GpuWeights, max_batch};
+use crate::graph::tune::{TuneCache, TuneRow};
 use crate::graph::{cpu, planner};
 use crate::model::Model;
 
@@ -33,6 +34,8 @@ struct GpuState {
     ctx: GpuContext,
     weights: GpuWeights,
     plans: Mutex<HashMap<(u32, u32, u32), Arc<GpuPlan>>>,
+    /// Conv kernel choices; without a cache every conv runs the default.
+    tuning: Option<Mutex<TuneCache>>,
 }
 
 enum Device {
@@ -52,8 +55,56 @@ impl Network {
             ctx: ctx.clone(),
             weights,
             plans: Mutex::default(),
+            tuning: None,
         }));
         Self { model, device }
+    }
+
+    /// Plans pick each conv's kernel from `cache`, and [`Network::tune`]
+    /// records its choices there. No effect on the CPU.
+    pub fn with_tuning(mut self, cache: TuneCache) -> Self {
+        if let Device::Gpu(g) = &mut self.device {
+            g.tuning = Some(Mutex::new(cache));
+            g.plans.lock().unwrap().clear();
+        }
+        self
+    }
+
+    /// Tunes the plan for `batch` images of `height x width` (see
+    /// [`GpuPlan::tune`]), uses it from now on, and saves the choices to the
+    /// tuning cache if there is one.
+    pub fn tune(&self, height: u32, width: u32, batch: u32) -> Result<Vec<TuneRow>> {
+        let Device::Gpu(g) = &self.device else {
+            anyhow::bail!("tuning needs a GPU");
+        };
+        let mut plan = self.build_plan(g, height, width, batch)?;
+        let rows = plan.tune(&self.model.layers, &g.weights, 3)?;
+        if let Some(cache) = &g.tuning {
+            let mut cache = cache.lock().unwrap();
+            for r in &rows {
+                cache.insert(r.key.clone(), r.chosen);
+            }
+            cache.save()?;
+        }
+        g.plans
+            .lock()
+            .unwrap()
+            .insert((height, width, batch), Arc::new(plan));
+        Ok(rows)
+    }
+
+    fn build_plan(&self, g: &GpuState, height: u32, width: u32, batch: u32) -> Result<GpuPlan> {
+        let graph = self.model.graph(height, width);
+        let cache = g.tuning.as_ref().map(|c| c.lock().unwrap());
+        let choose = |key: &str| cache.as_ref().and_then(|c| c.get(key)).unwrap_or_default();
+        GpuPlan::new(
+            &g.ctx,
+            graph,
+            &self.model.layers,
+            &g.weights,
+            batch,
+            &choose,
+        )
     }
 
     pub fn cpu(model: Arc<Model>) -> Self {
@@ -83,23 +134,11 @@ impl Network {
         let Device::Gpu(g) = &self.device else {
             anyhow::bail!("plans exist only on the GPU");
         };
-        let GpuState {
-            ctx,
-            weights,
-            plans,
-        } = g.as_ref();
-        if let Some(p) = plans.lock().unwrap().get(&(height, width, batch)) {
+        if let Some(p) = g.plans.lock().unwrap().get(&(height, width, batch)) {
             return Ok(p.clone());
         }
-        let graph = self.model.graph(height, width);
-        let plan = Arc::new(GpuPlan::new(
-            ctx,
-            graph,
-            &self.model.layers,
-            weights,
-            batch,
-        )?);
-        plans
+        let plan = Arc::new(self.build_plan(g, height, width, batch)?);
+        g.plans
             .lock()
             .unwrap()
             .insert((height, width, batch), plan.clone());

@@ -6,6 +6,8 @@ mod common;
 use std::sync::Arc;
 
 use common::gpu;
+use u2cut::graph::tune::TuneCache;
+use u2cut::kernels::conv::ConvKernel;
 use u2cut::{Model, Network};
 
 #[test]
@@ -63,9 +65,45 @@ fn kernel_rows_add_up_to_the_batch_time() {
     }
 }
 
+/// The tuner keeps each conv's fastest kernel, saves the choices, and a
+/// network opened later on the same cache builds the same plan.
+#[test]
+fn tuning_picks_the_fastest_kernel_and_is_cached() {
+    let Some(ctx) = gpu() else { return };
+    let model = Arc::new(Model::builtin());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tune.json");
+    let open = || TuneCache::open(&path, &ctx.describe()).unwrap();
+    let net = Network::gpu(&ctx, model.clone()).with_tuning(open());
+    let rows = net.tune(24, 24, 1).unwrap();
+    assert_eq!(rows.len(), 119);
+    for r in &rows {
+        let best = r.ms.iter().min_by(|a, b| a.1.total_cmp(b.1)).unwrap();
+        assert_eq!(best.0, r.chosen.name(), "{r:?}");
+        assert_eq!(r.ms.len(), ConvKernel::ALL.len());
+    }
+    let tuned = net.plan(24, 24, 1).unwrap().conv_kernels.clone();
+    let chosen: Vec<_> = rows.iter().map(|r| Some(r.chosen)).collect();
+    assert_eq!(
+        tuned
+            .iter()
+            .filter(|k| k.is_some())
+            .cloned()
+            .collect::<Vec<_>>(),
+        chosen
+    );
+    let reopened = Network::gpu(&ctx, model).with_tuning(open());
+    assert_eq!(reopened.plan(24, 24, 1).unwrap().conv_kernels, tuned);
+}
+
 fn u2cut(args: &[&str]) -> std::process::Output {
+    u2cut_with(args, &[])
+}
+
+fn u2cut_with(args: &[&str], env: &[(&str, &std::path::Path)]) -> std::process::Output {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_u2cut"))
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     assert!(
@@ -114,6 +152,44 @@ fn bench_json_from_the_command_line() {
     assert_eq!(json["model"], "u2netp");
     assert!(json["images_per_second"].as_f64().unwrap() > 0.0);
     assert!(!json["kernels"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn bench_tune_reports_and_saves_the_choices() {
+    if gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("tune.json");
+    let args = ["-q", "bench", "--size", "24", "--iters", "1", "--json"];
+    let out = u2cut_with(
+        &[&args[..], &["--tune"]].concat(),
+        &[("U2CUT_TUNE_CACHE", &cache)],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = json["tuning"].as_array().unwrap();
+    assert_eq!(rows.len(), 119);
+    let counts = json["conv_kernels"].as_object().unwrap();
+    assert_eq!(
+        counts.values().map(|n| n.as_u64().unwrap()).sum::<u64>(),
+        119
+    );
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+    // One adapter, one entry per distinct layer shape, each the row's choice.
+    let saved = saved.as_object().unwrap();
+    assert_eq!(saved.len(), 1);
+    let entries = saved.values().next().unwrap().as_object().unwrap();
+    let keys: std::collections::BTreeSet<_> =
+        rows.iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(entries.len(), keys.len());
+    for r in rows {
+        assert_eq!(entries[r["key"].as_str().unwrap()], r["chosen"]);
+    }
+    // A later run without --tune reads the same choices back.
+    let out = u2cut_with(&args, &[("U2CUT_TUNE_CACHE", &cache)]);
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again["conv_kernels"], json["conv_kernels"]);
+    assert!(again["tuning"].as_array().unwrap().is_empty());
 }
 
 #[test]

@@ -9,7 +9,7 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use u2cut::gpu::GpuContext;
 use u2cut::kernels::batchnorm::{self, BatchNorm, BatchNormParams};
-use u2cut::kernels::conv::{self, ConvSpec};
+use u2cut::kernels::conv::{self, ConvKernel, ConvSpec};
 use u2cut::kernels::elementwise::{Elementwise, ElementwiseParams};
 use u2cut::kernels::{Bound, SpatialParams, View, pool, upsample};
 
@@ -62,6 +62,7 @@ struct ConvCase {
     residual: bool,
 }
 
+/// Both conv kernels against the reference, on the same inputs.
 fn check_conv(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase) {
     let plane = c.h * c.w;
     let spec = ConvSpec {
@@ -104,9 +105,21 @@ fn check_conv(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase) {
             view: out.view,
         },
     };
-    let d = conv::dispatch(ctx, &spec, &p, c.batch, buffers).unwrap();
-    ctx.run(&[d]);
-    let got = read_all(ctx, &gout, out.data.len());
+    let runs: Vec<_> = ConvKernel::ALL
+        .iter()
+        .map(|&kernel| {
+            let fresh = out.upload(ctx);
+            let buffers = conv::ConvBuffers {
+                dst: Bound {
+                    buffer: &fresh,
+                    view: out.view,
+                },
+                ..buffers
+            };
+            ctx.run(&[conv::dispatch(ctx, kernel, &spec, &p, c.batch, buffers).unwrap()]);
+            (kernel, read_all(ctx, &fresh, out.data.len()))
+        })
+        .collect();
     let data = conv::ConvData {
         a: &a.data,
         b: b.as_ref().map_or(&[], |b| &b.data),
@@ -115,7 +128,9 @@ fn check_conv(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase) {
         bias: &bias,
     };
     conv::cpu(&spec, &p, c.batch, &data, &mut out.data);
-    assert_close(&format!("{c:?}"), &got, &out.data, TOL);
+    for (kernel, got) in runs {
+        assert_close(&format!("{kernel:?} {c:?}"), &got, &out.data, TOL);
+    }
 }
 
 #[test]

@@ -7,6 +7,8 @@ mod common;
 use std::sync::Arc;
 
 use common::{Golden, diff, gpu, load_golden, random_vec, rng};
+use u2cut::graph::tune::TuneCache;
+use u2cut::kernels::conv::ConvKernel;
 use u2cut::{Model, Network, SideOutputs};
 
 /// The bound: every output within 5e-4 max-abs and 2e-5 mean-abs of ONNX Runtime.
@@ -28,6 +30,32 @@ fn run_golden(file: &str) {
     let net = Network::gpu(&ctx, Arc::new(Model::builtin()));
     let out = net.infer(&golden.input, n, h, w).unwrap();
     assert_matches_golden(file, &out, &golden);
+}
+
+/// The implicit-GEMM conv kernel on every layer, chosen through a tuning
+/// cache as a tuned run would, held to the same ONNX Runtime bound.
+#[test]
+fn gemm_conv_kernels_match_onnx_runtime() {
+    let Some(ctx) = gpu() else { return };
+    let file = "golden_u2netp_181x237.safetensors";
+    let golden = load_golden(file);
+    let [n, _, h, w] = golden.shape;
+    let model = Arc::new(Model::builtin());
+    let dir = tempfile::tempdir().unwrap();
+    let mut cache = TuneCache::open(&dir.path().join("tune.json"), &ctx.describe()).unwrap();
+    let default = Network::gpu(&ctx, model.clone()).plan(h, w, n).unwrap();
+    for i in 0..default.graph.ops.len() {
+        if let Some(key) = default.conv_key(i, &model.layers) {
+            cache.insert(key, ConvKernel::Gemm);
+        }
+    }
+    let net = Network::gpu(&ctx, model).with_tuning(cache);
+    let plan = net.plan(h, w, n).unwrap();
+    let kernels: Vec<_> = plan.conv_kernels.iter().flatten().collect();
+    assert_eq!(kernels.len(), 119);
+    assert!(kernels.iter().all(|&&k| k == ConvKernel::Gemm));
+    let out = net.infer(&golden.input, n, h, w).unwrap();
+    assert_matches_golden(&format!("gemm {file}"), &out, &golden);
 }
 
 #[test]

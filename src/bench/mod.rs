@@ -14,6 +14,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use crate::gpu::TimingSource;
+use crate::graph::tune::TuneRow;
 use crate::network::Network;
 use peak::Peak;
 
@@ -64,6 +65,11 @@ pub struct BenchReport {
     /// the report and its rows are relative to them.
     pub peak: Option<Peak>,
     pub pct_of_peak_flops: Option<f64>,
+    /// How many convs run each kernel ("direct", "gemm").
+    pub conv_kernels: BTreeMap<String, usize>,
+    /// Set when this run tuned the plan (`bench --tune`): every conv's
+    /// time with each kernel and the choice.
+    pub tuning: Vec<TuneRow>,
     pub kernels: Vec<KernelRow>,
 }
 
@@ -155,6 +161,15 @@ pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchRepo
         profiled_batch_ms: profile.span,
         peak: None,
         pct_of_peak_flops: None,
+        conv_kernels: plan
+            .conv_kernels
+            .iter()
+            .flatten()
+            .fold(BTreeMap::new(), |mut counts, k| {
+                *counts.entry(k.name().to_owned()).or_default() += 1;
+                counts
+            }),
+        tuning: Vec::new(),
         kernels,
     };
     report.set_peak(peak::lookup(&ctx.info.name));
@@ -207,6 +222,20 @@ impl BenchReport {
             self.kernel_total_ms,
             100.0 * self.kernel_total_ms / self.profiled_batch_ms,
             self.profiled_batch_ms,
+        );
+        let convs: Vec<String> = self
+            .conv_kernels
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        s += &format!(
+            "convs     {}{}\n",
+            convs.join(", "),
+            if self.tuning.is_empty() {
+                ""
+            } else {
+                " (tuned in this run)"
+            }
         );
         if let Some(p) = &self.peak {
             s += &format!(

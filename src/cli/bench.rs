@@ -29,6 +29,10 @@ pub struct BenchArgs {
     /// Print one JSON object (field names are stable) instead of the table
     #[arg(long)]
     pub json: bool,
+    /// Tune first: time every conv kernel on each layer, keep the fastest,
+    /// and save the choices in the tuning cache (see `U2CUT_TUNE_CACHE`)
+    #[arg(long)]
+    pub tune: bool,
     /// The device's FP32 peak in GFLOP/s, for the %FLOP columns (known GPUs
     /// are looked up by name; this overrides the table)
     #[arg(long, value_name = "GFLOP/S")]
@@ -39,7 +43,7 @@ pub struct BenchArgs {
     /// Time the whole `remove` pipeline on a folder instead: decode, the GPU
     /// passes, encode, with each stage's busy time (outputs go to a temporary
     /// folder that is deleted afterwards)
-    #[arg(long, value_name = "FOLDER", conflicts_with_all = ["size", "iters", "json", "peak_gflops", "peak_gbps"])]
+    #[arg(long, value_name = "FOLDER", conflicts_with_all = ["size", "iters", "json", "peak_gflops", "peak_gbps", "tune"])]
     pub pipeline: Option<PathBuf>,
 }
 
@@ -101,7 +105,14 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<()> {
             args.iters, args.batch
         ),
     );
+    let tuning = if args.tune {
+        note(global, "tuning the conv kernels of every layer");
+        net.tune(args.size, args.size, args.batch)?
+    } else {
+        Vec::new()
+    };
     let mut report = u2cut::bench::run(&net, args.size, args.batch, args.iters)?;
+    report.tuning = tuning;
     if args.peak_gflops.is_some() || args.peak_gbps.is_some() {
         report.set_peak(peak::resolve(
             &report.adapter,

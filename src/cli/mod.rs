@@ -17,6 +17,7 @@ use std::sync::Arc;
 use anyhow::{Result, anyhow};
 use clap::{Args, Parser, Subcommand};
 use u2cut::gpu::{AdapterChoice, AdapterError, GpuContext, REQUIRE_GPU_ENV, gpu_required};
+use u2cut::graph::tune::TuneCache;
 use u2cut::model::{LoadOptions, NoWeights, U2NetConfig};
 use u2cut::{Model, Network};
 
@@ -229,10 +230,23 @@ pub fn warn(msg: impl fmt::Display) {
 /// Where the network runs: `--cpu`, else the chosen GPU adapter. Without
 /// any adapter it falls back to the CPU with one warning, unless an adapter
 /// was asked for (`--adapter` / `U2CUT_ADAPTER`) or `U2CUT_REQUIRE_GPU=1`.
+/// On the GPU, plans take their conv kernels from the tuning cache
+/// (`bench --tune` fills it); a cache that cannot be read is warned about
+/// and ignored, as it only changes speed.
 pub fn open_network(global: &GlobalArgs, model: Arc<Model>) -> Result<Network> {
-    Ok(match open_gpu(global)? {
-        Some(ctx) => Network::gpu(&ctx, model),
-        None => Network::cpu(model),
+    let Some(ctx) = open_gpu(global)? else {
+        return Ok(Network::cpu(model));
+    };
+    let net = Network::gpu(&ctx, model);
+    let Some(path) = TuneCache::default_path() else {
+        return Ok(net);
+    };
+    Ok(match TuneCache::open(&path, &ctx.describe()) {
+        Ok(cache) => net.with_tuning(cache),
+        Err(e) => {
+            warn(format_args!("{e:#}; using the default conv kernels"));
+            net
+        }
     })
 }
 

@@ -21,6 +21,7 @@ macro_rules! shader {
 }
 
 pub const CONV: Shader = shader!("conv");
+pub const CONV_GEMM: Shader = shader!("conv_gemm");
 pub const BATCHNORM: Shader = shader!("batchnorm");
 pub const POOL: Shader = shader!("pool");
 pub const UPSAMPLE: Shader = shader!("upsample");
@@ -38,6 +39,7 @@ pub const GUIDED: Shader = shader!("guided");
 /// Every kernel family, for validation and pipeline warm-up.
 pub const ALL: &[Shader] = &[
     CONV,
+    CONV_GEMM,
     BATCHNORM,
     POOL,
     UPSAMPLE,
@@ -66,6 +68,10 @@ const SHARED: &[(&str, &str)] = &[
     (
         "shared/reduce.wgsl",
         include_str!("../../shaders/shared/reduce.wgsl"),
+    ),
+    (
+        "shared/conv_params.wgsl",
+        include_str!("../../shaders/shared/conv_params.wgsl"),
     ),
     (
         "shared/bilinear.wgsl",

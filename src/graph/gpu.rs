@@ -6,10 +6,11 @@
 use anyhow::{Context as _, Result, bail, ensure};
 
 use super::planner::{self, MemoryPlan};
+use super::tune::{self, TuneRow};
 use super::{ConvLayer, Graph, Op};
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::batchnorm::{self, BatchNormParams};
-use crate::kernels::conv::{self, ConvBuffers};
+use crate::kernels::conv::{self, ConvBuffers, ConvKernel};
 use crate::kernels::elementwise::{Elementwise, ElementwiseParams};
 use crate::kernels::{Bound, SpatialParams, pool, upsample};
 
@@ -84,15 +85,20 @@ pub struct GpuPlan {
     pub memory: MemoryPlan,
     buffers: Vec<wgpu::Buffer>,
     pub dispatches: Vec<Dispatch>,
+    /// The kernel of each conv op (None for other ops).
+    pub conv_kernels: Vec<Option<ConvKernel>>,
 }
 
 impl GpuPlan {
+    /// Builds the plan; `choose` picks each conv's kernel from its tuning
+    /// key (see [`GpuPlan::conv_key`]).
     pub fn new(
         ctx: &GpuContext,
         graph: Graph,
         layers: &[ConvLayer],
         weights: &GpuWeights,
         batch: u32,
+        choose: &dyn Fn(&str) -> ConvKernel,
     ) -> Result<Self> {
         let memory = planner::plan(&graph);
         let limit = max_batch(ctx, &graph, &memory, layers)?;
@@ -113,14 +119,84 @@ impl GpuPlan {
             memory,
             buffers,
             dispatches: Vec::new(),
+            conv_kernels: Vec::new(),
         };
+        plan.conv_kernels = (0..plan.graph.ops.len())
+            .map(|i| plan.conv_key(i, layers).map(|key| choose(&key)))
+            .collect();
         plan.dispatches = plan
             .graph
             .ops
             .iter()
-            .map(|op| plan.record(op, layers, weights))
+            .zip(&plan.conv_kernels)
+            .map(|(op, kernel)| plan.record(op, layers, weights, kernel.unwrap_or_default()))
             .collect::<Result<_>>()?;
         Ok(plan)
+    }
+
+    /// The tuning key of op `i` if it is a conv.
+    pub fn conv_key(&self, i: usize, layers: &[ConvLayer]) -> Option<String> {
+        let Op::Conv {
+            layer,
+            b,
+            residual,
+            dst,
+            ..
+        } = self.graph.ops[i]
+        else {
+            return None;
+        };
+        let size = self.graph.size(dst);
+        Some(tune::conv_key(
+            &layers[layer].spec,
+            size,
+            self.batch,
+            b.is_some(),
+            residual.is_some(),
+        ))
+    }
+
+    /// Times every conv with every kernel (median of `repeats` runs each,
+    /// on this plan's buffers) and switches each to the fastest.
+    pub fn tune(
+        &mut self,
+        layers: &[ConvLayer],
+        weights: &GpuWeights,
+        repeats: usize,
+    ) -> Result<Vec<TuneRow>> {
+        let mut rows = Vec::new();
+        for i in 0..self.graph.ops.len() {
+            let Some(key) = self.conv_key(i, layers) else {
+                continue;
+            };
+            let Op::Conv { layer, .. } = self.graph.ops[i] else {
+                unreachable!("conv_key is Some only for convs")
+            };
+            let mut ms = Vec::new();
+            for kernel in ConvKernel::ALL {
+                let runs = (0..repeats.max(1))
+                    .map(|_| self.record(&self.graph.ops[i], layers, weights, kernel))
+                    .collect::<Result<Vec<_>>>()?;
+                let mut times = self.ctx.time_dispatches(&runs)?.times;
+                times.sort_by(f64::total_cmp);
+                ms.push((kernel, times[times.len() / 2]));
+            }
+            let (chosen, _) = *ms
+                .iter()
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .expect("at least one kernel");
+            if self.conv_kernels[i] != Some(chosen) {
+                self.dispatches[i] = self.record(&self.graph.ops[i], layers, weights, chosen)?;
+                self.conv_kernels[i] = Some(chosen);
+            }
+            rows.push(TuneRow {
+                layer: layers[layer].name.clone(),
+                key,
+                ms: ms.iter().map(|(k, t)| (k.name().to_owned(), *t)).collect(),
+                chosen,
+            });
+        }
+        Ok(rows)
     }
 
     /// The input tensor's buffer and view, for passes that prepare the
@@ -146,7 +222,13 @@ impl GpuPlan {
         &self.buffers[self.memory.slot_of[s.tensor.0]]
     }
 
-    fn record(&self, op: &Op, layers: &[ConvLayer], weights: &GpuWeights) -> Result<Dispatch> {
+    fn record(
+        &self,
+        op: &Op,
+        layers: &[ConvLayer],
+        weights: &GpuWeights,
+        kernel: ConvKernel,
+    ) -> Result<Dispatch> {
         let (ctx, g, n) = (&self.ctx, &self.graph, self.batch);
         let v = |s| g.view(s);
         let d = match *op {
@@ -175,7 +257,7 @@ impl GpuPlan {
                         view: v(dst),
                     },
                 };
-                conv::dispatch(ctx, spec, &p, n, buffers)?
+                conv::dispatch(ctx, kernel, spec, &p, n, buffers)?
             }
             Op::BatchNorm { layer, src, dst } => {
                 let p = BatchNormParams {

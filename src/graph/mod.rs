@@ -6,6 +6,7 @@ pub mod cpu;
 pub mod gpu;
 pub mod planner;
 pub mod stats;
+pub mod tune;
 
 use crate::kernels::View;
 use crate::kernels::conv::ConvSpec;

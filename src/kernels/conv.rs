@@ -12,6 +12,34 @@ use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};
 
 /// Output pixels per invocation (`PX` in conv.wgsl).
 pub const PX: u32 = 8;
+/// Pixels and output channels of a conv_gemm.wgsl workgroup tile.
+const GEMM_TILE: (u32, u32) = (64, 32);
+
+/// Which kernel computes a conv. Both read the same params and packed
+/// weights and give the same sums in the same order.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ConvKernel {
+    /// conv.wgsl: 8 pixels x 16 channels per invocation from global memory.
+    #[default]
+    Direct,
+    /// conv_gemm.wgsl: implicit GEMM over workgroup-memory tiles.
+    Gemm,
+}
+
+impl ConvKernel {
+    pub const ALL: [ConvKernel; 2] = [ConvKernel::Direct, ConvKernel::Gemm];
+
+    /// The name in reports and the tuning cache.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConvKernel::Direct => "direct",
+            ConvKernel::Gemm => "gemm",
+        }
+    }
+}
 /// Output channels per invocation; weights are packed in blocks of this many.
 pub const OCB: u32 = 16;
 
@@ -45,6 +73,7 @@ impl ConvParams {
 }
 
 /// The GPU buffers of one conv: inputs, packed weights and bias, output.
+#[derive(Clone, Copy)]
 pub struct ConvBuffers<'a> {
     pub a: &'a wgpu::Buffer,
     pub b: Option<&'a wgpu::Buffer>,
@@ -143,9 +172,11 @@ pub fn pack_bias(spec: &ConvSpec, bias: &[f32]) -> Vec<f32> {
     packed
 }
 
-/// Records the conv over `batch` images. `weights` and `bias` are packed.
+/// Records the conv over `batch` images with `kernel`. `weights` and
+/// `bias` are packed.
 pub fn dispatch(
     ctx: &GpuContext,
+    kernel: ConvKernel,
     spec: &ConvSpec,
     p: &ConvParams,
     batch: u32,
@@ -168,17 +199,29 @@ pub fn dispatch(
         "conv kernel size {} (only 1 and 3 are implemented)",
         spec.k
     );
+    let (shader, label, groups, channel_groups) = match kernel {
+        ConvKernel::Direct => (
+            shaders::CONV,
+            format!("conv{k}x{k}_d{d}", k = spec.k, d = spec.dilation),
+            groups_for(u64::from(p.height) * u64::from(p.tiles_x)),
+            p.cout_blocks,
+        ),
+        ConvKernel::Gemm => (
+            shaders::CONV_GEMM,
+            format!("conv{k}x{k}_d{d}_gemm", k = spec.k, d = spec.dilation),
+            u64::from(p.height * p.width).div_ceil(u64::from(GEMM_TILE.0)),
+            spec.cout.div_ceil(GEMM_TILE.1),
+        ),
+    };
     let z = batch
-        .checked_mul(p.cout_blocks)
+        .checked_mul(channel_groups)
         .filter(|&z| z <= ctx.limits.max_compute_workgroups_per_dimension);
     let Some(z) = z else {
         anyhow::bail!(
-            "conv: {batch} images x {} channel blocks exceed the adapter's workgroup limit; use a smaller batch",
-            p.cout_blocks
+            "{label}: {batch} images x {channel_groups} channel blocks exceed the adapter's workgroup limit; use a smaller batch"
         );
     };
-    let label = format!("conv{k}x{k}_d{d}", k = spec.k, d = spec.dilation);
-    let mut d = DispatchBuilder::new(ctx, shaders::CONV, "main")
+    let mut d = DispatchBuilder::new(ctx, shader, "main")
         .constant("K", spec.k)
         .constant("DIL", spec.dilation)
         .build(
@@ -192,7 +235,7 @@ pub fn dispatch(
                 (5, dst.buffer),
                 (6, residual.unwrap_or(a)),
             ],
-            groups_for(u64::from(p.height) * u64::from(p.tiles_x)),
+            groups,
             z,
         )?;
     let pixels = u64::from(batch) * u64::from(p.height * p.width);

@@ -1,0 +1,138 @@
+//! The conv kernel tuner. Which [`ConvKernel`] is fastest depends on the
+//! adapter (llvmpipe pays for every workgroup barrier; a GPU pays for
+//! every global load) and on the layer's shape, so it is measured: each
+//! conv of a plan is timed with every kernel on the plan's own buffers and
+//! the fastest kept. Winners are cached on disk per adapter, keyed by the
+//! layer's shape, the input size and the batch, so later runs start tuned.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+use crate::kernels::conv::{ConvKernel, ConvSpec};
+
+/// One conv's tuning: every kernel's median time and the winner.
+#[derive(Clone, Debug, Serialize)]
+pub struct TuneRow {
+    /// The layer's PyTorch module path.
+    pub layer: String,
+    pub key: String,
+    pub ms: BTreeMap<String, f64>,
+    pub chosen: ConvKernel,
+}
+
+/// The cache key of a conv: shape, input size, batch, and whether it reads
+/// a concatenation or adds a residual (both change its memory traffic).
+pub fn conv_key(
+    spec: &ConvSpec,
+    (height, width): (u32, u32),
+    batch: u32,
+    concat: bool,
+    residual: bool,
+) -> String {
+    format!(
+        "{}>{} k{} d{} {height}x{width} b{batch}{}{}",
+        spec.cin,
+        spec.cout,
+        spec.k,
+        spec.dilation,
+        if concat { " cat" } else { "" },
+        if residual { " res" } else { "" },
+    )
+}
+
+/// The on-disk choices: adapter -> conv key -> kernel, as JSON.
+#[derive(Debug)]
+pub struct TuneCache {
+    path: PathBuf,
+    adapter: String,
+    all: BTreeMap<String, BTreeMap<String, ConvKernel>>,
+}
+
+impl TuneCache {
+    /// `U2CUT_TUNE_CACHE`, else `$XDG_CACHE_HOME/u2cut/tune.json`, else
+    /// `~/.cache/u2cut/tune.json`.
+    pub fn default_path() -> Option<PathBuf> {
+        let env = |k| std::env::var_os(k).filter(|v| !v.is_empty());
+        if let Some(p) = env("U2CUT_TUNE_CACHE") {
+            return Some(p.into());
+        }
+        let base = env("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| env("HOME").map(|h| Path::new(&h).join(".cache")))?;
+        Some(base.join("u2cut").join("tune.json"))
+    }
+
+    /// The cache at `path` (empty if the file does not exist yet), for the
+    /// adapter described by `adapter` (name, backend and driver).
+    pub fn open(path: &Path, adapter: &str) -> Result<Self> {
+        let all = match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "{}: not a u2cut tuning cache (delete it to start over)",
+                    path.display()
+                )
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        Ok(Self {
+            path: path.to_owned(),
+            adapter: adapter.to_owned(),
+            all,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn get(&self, key: &str) -> Option<ConvKernel> {
+        self.all.get(&self.adapter)?.get(key).copied()
+    }
+
+    pub fn insert(&mut self, key: String, kernel: ConvKernel) {
+        self.all
+            .entry(self.adapter.clone())
+            .or_default()
+            .insert(key, kernel);
+    }
+
+    /// Writes the cache atomically (a temporary file renamed over it), so a
+    /// concurrent reader never sees half a file.
+    pub fn save(&self) -> Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(dir)?;
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            serde_json::to_writer_pretty(&mut tmp, &self.all)?;
+            tmp.persist(&self.path)?;
+            Ok(())
+        };
+        write().with_context(|| format!("writing the tuning cache {}", self.path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_are_per_adapter_and_survive_a_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/tune.json");
+        let mut cache = TuneCache::open(&path, "gpu A").unwrap();
+        cache.insert("k".into(), ConvKernel::Gemm);
+        cache.save().unwrap();
+        assert_eq!(
+            TuneCache::open(&path, "gpu A").unwrap().get("k"),
+            Some(ConvKernel::Gemm)
+        );
+        assert_eq!(TuneCache::open(&path, "gpu B").unwrap().get("k"), None);
+        std::fs::write(&path, "{oops").unwrap();
+        let err = TuneCache::open(&path, "gpu A").unwrap_err().to_string();
+        assert!(err.contains("tune.json") && err.contains("not a u2cut tuning cache"));
+    }
+}

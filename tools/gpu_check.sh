@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The GPU check, for a bare NVIDIA machine with no network and no Rust
+# toolchain (PyTorch present). Needs .gpu/bundle.tar.xz from
+# tools/gpu_bundle.sh, built from the same commit. From the repository root:
+#
+#     bash tools/gpu_check.sh [RESULTS_DIR]     # default: gpu-results
+#
+# Steps, each under its own time limit so the whole run stays under 6 minutes:
+#   1. unpack the bundle; install the Vulkan loader if the machine lacks one
+#   2. the GPU test suite (U2CUT_REQUIRE_GPU=1: no adapter is a failure)
+#   3. `u2cut bench` of u2netp and u2net at 320x320, batch 1, 8 and 32
+#   4. tools/torch_u2net.py --check (the PyTorch model against the ORT
+#      goldens), then tools/bench_reference.py: u2cut against PyTorch eager
+#      (cuDNN; fp32, and fp16 channels_last), alternately in the same run
+# RESULTS_DIR gets the logs, each bench's table, one JSON per reference run
+# (with u2cut's full bench report), and summary.md. Exits non-zero if a
+# test failed or a step did not finish.
+# Environment: SIZES ("320"), BATCHES ("1 8 32"), MODELS ("u2netp u2net"),
+# ROUNDS (3), ITERS (10) shape the run; TORCH (cuda) is the torch device;
+# BUDGET (330 s) caps it: a step that would start past it is skipped and
+# counted as a failure.
+set -uo pipefail
+
+repo=$(pwd)
+results=$(realpath -m "${1:-gpu-results}")
+bundle=/tmp/u2cut-gpu
+mkdir -p "$results" "$bundle"
+log() { echo "== $*" | tee -a "$results/summary.md"; }
+status=0
+deadline=$((SECONDS + ${BUDGET:-330}))
+# step LIMIT CMD...: CMD under `timeout`, cut to what is left of the budget.
+step() {
+    local limit=$1 left=$((deadline - SECONDS))
+    shift
+    if [ "$left" -lt 5 ]; then
+        echo "skipped: out of time" >&2
+        return 124
+    fi
+    timeout $((limit < left ? limit : left)) "$@"
+}
+: >"$results/summary.md"
+
+# 1. The bundle and the Vulkan loader.
+[ -f .gpu/bundle.tar.xz ] || { echo "no .gpu/bundle.tar.xz: run tools/gpu_bundle.sh first" >&2; exit 2; }
+tar -C "$bundle" -xJf .gpu/bundle.tar.xz || exit 2
+u2cut=$bundle/bin/u2cut
+if ! ldconfig -p | grep -q libvulkan.so.1; then
+    for f in "$bundle"/debs/*.deb; do dpkg -x "$f" /; done
+    ldconfig
+fi
+nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [ -f "$nvidia_icd" ] && ! ls /usr/share/vulkan/icd.d/nvidia* /etc/vulkan/icd.d/nvidia* >/dev/null 2>&1; then
+    export VK_DRIVER_FILES=$nvidia_icd
+    export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+fi
+
+# The test binaries read data under the path they were built at and run
+# target/release/u2cut there: recreate it as links to this checkout.
+built_at=$(cat "$bundle/manifest_dir")
+if [ "$built_at" != "$repo" ] && [ ! -e "$built_at" ]; then
+    mkdir -p "$(dirname "$built_at")" && ln -s "$repo" "$built_at"
+fi
+shared=$(dirname "$built_at")/shared
+if [ -d "$bundle/shared" ] && [ ! -e "$shared" ]; then
+    ln -s "$bundle/shared" "$shared"
+fi
+mkdir -p "$repo/target/release" && cp "$u2cut" "$repo/target/release/u2cut"
+if [ "$(git rev-parse HEAD 2>/dev/null)" != "$(cat "$bundle/commit")" ]; then
+    log "warning: the bundle was built from $(cat "$bundle/commit"), this checkout is $(git rev-parse HEAD 2>/dev/null)"
+fi
+
+log "device"
+{ nvidia-smi -L; nvidia-smi --query-gpu=driver_version,clocks.max.sm,clocks.max.mem --format=csv; } 2>&1 | tee -a "$results/summary.md"
+"$u2cut" info --adapters --json >"$results/adapters.json" 2>"$results/adapters.log" || status=1
+"$u2cut" info --adapters 2>&1 | sed -n '/^adapters/,$p' | tee -a "$results/summary.md"
+
+# 2. Tests, one binary at a time so one failure does not hide the rest.
+log "tests"
+export U2CUT_REQUIRE_GPU=1
+for t in "$bundle"/tests/*; do
+    name=$(basename "$t")
+    if step 120 "$t" >"$results/test_$name.log" 2>&1; then
+        log "  $name: $(grep -h '^test result' "$results/test_$name.log" | tail -1)"
+    else
+        status=1
+        log "  $name: FAILED (log: test_$name.log)"
+    fi
+done
+
+# The PyTorch definition itself, against the ONNX Runtime goldens.
+log "torch parity (tools/torch_u2net.py --check)"
+step 60 python3 tools/torch_u2net.py --check --device "${TORCH:-cuda}" 2>&1 | tee -a "$results/summary.md"
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
+
+# 3. and 4. Benchmarks, then the alternating reference runs.
+log "bench (u2cut bench --size S --batch B --json)"
+for model in ${MODELS:-u2netp u2net}; do
+    for size in ${SIZES:-320}; do
+        for batch in ${BATCHES:-1 8 32}; do
+            tag=${model}_${size}_b${batch}
+            if step 60 "$u2cut" -q bench --model "$model" --size "$size" --batch "$batch" \
+                --iters "${ITERS:-10}" >"$results/bench_$tag.txt" 2>&1; then
+                log "  $tag: $(grep -h '^throughput' "$results/bench_$tag.txt")"
+            else
+                status=1
+                log "  $tag: FAILED (bench_$tag.txt)"
+            fi
+            if step 120 python3 tools/bench_reference.py --u2cut "$u2cut" --model "$model" \
+                --size "$size" --batch "$batch" --iters "${ITERS:-10}" --rounds "${ROUNDS:-3}" \
+                --torch "${TORCH:-cuda}" --json "$results/reference_$tag.json" >"$results/reference_$tag.txt" 2>&1; then
+                sed 's/^/    /' "$results/reference_$tag.txt" | grep -v '^    round' >>"$results/summary.md"
+            else
+                status=1
+                log "  reference $tag: FAILED (reference_$tag.txt)"
+            fi
+        done
+    done
+done
+log "done, status $status; results in $results"
+exit $status
