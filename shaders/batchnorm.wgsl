@@ -16,10 +16,10 @@ struct BatchNormParams {
 }
 
 @group(0) @binding(0) var<uniform> p: BatchNormParams;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var<storage, read> src: array<act>;
 // [gamma; C], [beta; C], [mean; C], [var; C]
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<act>;
 
 @compute @workgroup_size(WG)
 fn main(
@@ -40,9 +40,9 @@ fn main(
     let beta = stats[channels + c];
     let mean = stats[2u * channels + c];
     let variance = stats[3u * channels + c];
-    var v = (src[view_index(p.src, n, c, pix)] - mean) / sqrt(variance + p.eps) * gamma + beta;
+    var v = (f32(src[view_index(p.src, n, c, pix)]) - mean) / sqrt(variance + p.eps) * gamma + beta;
     if p.relu != 0u {
         v = max(v, 0.0);
     }
-    dst[view_index(p.dst, n, c, pix)] = v;
+    dst[view_index(p.dst, n, c, pix)] = act(v);
 }

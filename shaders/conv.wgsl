@@ -58,9 +58,9 @@ var<private> acc7_3: vec4<f32>;
 // itself rather than per element through fetch_channel.
 fn fetch(from_b: bool, i: u32) -> f32 {
     if from_b {
-        return in_b[i];
+        return f32(in_b[i]);
     }
-    return in_a[i];
+    return f32(in_a[i]);
 }
 
 // Input at column x of a row starting at `row`, zero outside the image.

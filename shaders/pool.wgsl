@@ -4,8 +4,8 @@
 //#include "shared/tensor.wgsl"
 
 @group(0) @binding(0) var<uniform> p: SpatialParams;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(1) var<storage, read> src: array<act>;
+@group(0) @binding(2) var<storage, read_write> dst: array<act>;
 
 @compute @workgroup_size(WG)
 fn main(

@@ -7,8 +7,8 @@
 //#include "shared/bilinear.wgsl"
 
 @group(0) @binding(0) var<uniform> p: SpatialParams;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(1) var<storage, read> src: array<act>;
+@group(0) @binding(2) var<storage, read_write> dst: array<act>;
 
 @compute @workgroup_size(WG)
 fn main(
@@ -32,7 +32,7 @@ fn main(
     let y1 = min(y0 + 1u, p.in_h - 1u);
     let x1 = min(x0 + 1u, p.in_w - 1u);
     let base = view_index(p.src, n, c, 0u);
-    let top = mix(src[base + y0 * p.in_w + x0], src[base + y0 * p.in_w + x1], sx.y);
-    let bottom = mix(src[base + y1 * p.in_w + x0], src[base + y1 * p.in_w + x1], sx.y);
-    dst[view_index(p.dst, n, c, oy * p.out_w + ox)] = mix(top, bottom, sy.y);
+    let top = mix(f32(src[base + y0 * p.in_w + x0]), f32(src[base + y0 * p.in_w + x1]), sx.y);
+    let bottom = mix(f32(src[base + y1 * p.in_w + x0]), f32(src[base + y1 * p.in_w + x1]), sx.y);
+    dst[view_index(p.dst, n, c, oy * p.out_w + ox)] = act(mix(top, bottom, sy.y));
 }

@@ -10,6 +10,7 @@ use crate::gpu::GpuContext;
 use crate::graph::gpu::{GpuPlan, GpuWeights, max_batch};
 use crate::graph::tune::{TuneCache, TuneRow};
 use crate::graph::{cpu, planner};
+use crate::kernels::Precision;
 use crate::model::Model;
 
 /// The seven U²-Net outputs for a batch: `maps[0]` is d0 (the fused map),
@@ -36,6 +37,7 @@ struct GpuState {
     plans: Mutex<HashMap<(u32, u32, u32), Arc<GpuPlan>>>,
     /// Conv kernel choices; without a cache every conv runs the default.
     tuning: Option<Mutex<TuneCache>>,
+    precision: Precision,
 }
 
 enum Device {
@@ -56,8 +58,33 @@ impl Network {
             weights,
             plans: Mutex::default(),
             tuning: None,
+            precision: Precision::F32,
         }));
         Self { model, device }
+    }
+
+    /// Stores activations in `precision` on the GPU (arithmetic stays f32).
+    /// f16 needs the adapter's shader-f16 feature. The CPU reference always
+    /// runs in f32.
+    pub fn with_precision(mut self, precision: Precision) -> Result<Self> {
+        if let Device::Gpu(g) = &mut self.device {
+            ensure!(
+                precision != Precision::F16 || g.ctx.features.contains(wgpu::Features::SHADER_F16),
+                "{} has no shader-f16 support: use --precision f32",
+                g.ctx.info.name
+            );
+            g.precision = precision;
+            g.plans.lock().unwrap().clear();
+        }
+        Ok(self)
+    }
+
+    /// The precision activations are stored in (f32 on the CPU).
+    pub fn precision(&self) -> Precision {
+        match &self.device {
+            Device::Gpu(g) => g.precision,
+            Device::Cpu => Precision::F32,
+        }
     }
 
     /// Plans pick each conv's kernel from `cache`, and [`Network::tune`]
@@ -94,7 +121,7 @@ impl Network {
     }
 
     fn build_plan(&self, g: &GpuState, height: u32, width: u32, batch: u32) -> Result<GpuPlan> {
-        let graph = self.model.graph(height, width);
+        let graph = self.model.graph(height, width).storing(g.precision);
         let cache = g.tuning.as_ref().map(|c| c.lock().unwrap());
         let choose = |key: &str| cache.as_ref().and_then(|c| c.get(key)).unwrap_or_default();
         GpuPlan::new(
@@ -150,7 +177,7 @@ impl Network {
         match &self.device {
             Device::Gpu(g) => {
                 let ctx = &g.ctx;
-                let graph = self.model.graph(height, width);
+                let graph = self.model.graph(height, width).storing(g.precision);
                 max_batch(ctx, &graph, &planner::plan(&graph), &self.model.layers)
             }
             Device::Cpu => Ok(u32::MAX),

@@ -192,6 +192,42 @@ fn bench_tune_reports_and_saves_the_choices() {
     assert!(again["tuning"].as_array().unwrap().is_empty());
 }
 
+/// `--precision f16` stores activations in half the bytes: the bench's own
+/// memory and traffic figures show it.
+#[test]
+fn f16_precision_halves_activation_memory_and_traffic() {
+    if gpu().is_none() {
+        return;
+    }
+    let report = |precision: &str| -> serde_json::Value {
+        let out = u2cut(&[
+            "-q",
+            "--precision",
+            precision,
+            "bench",
+            "--size",
+            "80",
+            "--iters",
+            "1",
+            "--json",
+        ]);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (f32, f16) = (report("f32"), report("f16"));
+    assert_eq!(
+        (f32["precision"].as_str(), f16["precision"].as_str()),
+        (Some("f32"), Some("f16"))
+    );
+    for field in ["activation_bytes", "traffic_bytes_per_image"] {
+        let ratio = f16[field].as_f64().unwrap() / f32[field].as_f64().unwrap();
+        // Not exactly 0.5: the input, the outputs and the weights stay f32.
+        assert!(
+            (0.45..0.65).contains(&ratio),
+            "{field}: f16 / f32 = {ratio}"
+        );
+    }
+}
+
 #[test]
 fn bench_pipeline_reports_stage_times() {
     if gpu().is_none() {

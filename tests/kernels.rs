@@ -1,19 +1,32 @@
 //! Each GPU kernel against its CPU reference on random inputs over many
 //! shapes: odd sizes, 1x1, batch > 1, every dilation, ceil-mode edges,
 //! channel counts not a multiple of 4, and views inside larger tensors.
+//! The network kernels run with f32 and with f16 activation storage; for
+//! f16 the inputs are rounded to f16 first, so the reference sees the same
+//! values and only the f16 rounding of the output is allowed for.
 
 mod common;
 
 use common::{assert_close, gpu, random_vec, rng};
+use half::f16;
 use rand::Rng;
 use rand::rngs::StdRng;
 use u2cut::gpu::GpuContext;
 use u2cut::kernels::batchnorm::{self, BatchNorm, BatchNormParams};
 use u2cut::kernels::conv::{self, ConvKernel, ConvSpec};
 use u2cut::kernels::elementwise::{Elementwise, ElementwiseParams};
-use u2cut::kernels::{Bound, SpatialParams, View, pool, upsample};
+use u2cut::kernels::{Bound, Precision, SpatialParams, View, pool, upsample};
 
 const TOL: f32 = 1e-4;
+/// f16 keeps 11 significant bits: outputs up to ~8 in size round by 4e-3.
+const TOL_F16: f32 = 8e-3;
+
+fn tol(precision: Precision) -> f32 {
+    match precision {
+        Precision::F32 => TOL,
+        Precision::F16 => TOL_F16,
+    }
+}
 /// Value written around the views under test: it must survive every kernel.
 const SENTINEL: f32 = 12345.0;
 
@@ -38,13 +51,45 @@ impl Framed {
         t
     }
 
-    fn upload(&self, ctx: &GpuContext) -> wgpu::Buffer {
-        ctx.upload("test tensor", &self.data)
+    /// The tensor stored as the kernels store `precision` activations.
+    fn upload_as(&self, ctx: &GpuContext, precision: Precision) -> wgpu::Buffer {
+        match precision {
+            Precision::F32 => ctx.upload("test tensor", &self.data),
+            Precision::F16 => {
+                let mut h: Vec<f16> = self.data.iter().map(|&v| f16::from_f32(v)).collect();
+                // Storage buffers are whole 4-byte words.
+                h.resize(h.len().next_multiple_of(2), f16::ZERO);
+                ctx.upload_bytes("test tensor f16", bytemuck::cast_slice(&h))
+            }
+        }
+    }
+
+    /// Rounds the values to what `precision` stores.
+    fn rounded(mut self, precision: Precision) -> Self {
+        if precision == Precision::F16 {
+            for v in &mut self.data {
+                *v = f16::from_f32(*v).to_f32();
+            }
+        }
+        self
     }
 }
 
 fn read_all(ctx: &GpuContext, buffer: &wgpu::Buffer, len: usize) -> Vec<f32> {
     ctx.read(buffer, 0, len).unwrap()
+}
+
+fn read_as(ctx: &GpuContext, buffer: &wgpu::Buffer, len: usize, precision: Precision) -> Vec<f32> {
+    match precision {
+        Precision::F32 => read_all(ctx, buffer, len),
+        Precision::F16 => {
+            let bytes = ctx
+                .read_bytes(buffer, 0, (2 * len).next_multiple_of(4) as u64)
+                .unwrap();
+            let h: Vec<f16> = bytemuck::pod_collect_to_vec(&bytes);
+            h[..len].iter().map(|v| v.to_f32()).collect()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -62,8 +107,14 @@ struct ConvCase {
     residual: bool,
 }
 
-/// Both conv kernels against the reference, on the same inputs.
+/// Both conv kernels in both storage precisions against the reference.
 fn check_conv(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase) {
+    for precision in [Precision::F32, Precision::F16] {
+        check_conv_in(ctx, rng, c, precision);
+    }
+}
+
+fn check_conv_in(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase, precision: Precision) {
     let plane = c.h * c.w;
     let spec = ConvSpec {
         cin: c.ca + c.cb,
@@ -72,52 +123,43 @@ fn check_conv(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase) {
         dilation: c.dilation,
         relu: c.relu,
     };
-    let a = Framed::random(rng, c.batch, c.ca, plane);
-    let b = (c.cb > 0).then(|| Framed::random(rng, c.batch, c.cb, plane));
-    let mut out = Framed::sentinel(rng, c.batch, c.cout, plane);
+    let frame = |rng: &mut StdRng, channels| {
+        Framed::random(rng, c.batch, channels, plane).rounded(precision)
+    };
+    let a = frame(rng, c.ca);
+    let b = (c.cb > 0).then(|| frame(rng, c.cb));
+    let res = c.residual.then(|| frame(rng, c.cout));
+    let mut out = Framed::sentinel(rng, c.batch, c.cout, plane).rounded(precision);
     let scale = 1.0 / (spec.cin as f32 * (c.k * c.k) as f32).sqrt();
     let w = random_vec(rng, spec.weight_len(), scale);
     let bias = random_vec(rng, c.cout as usize, 0.5);
-    let res = c
-        .residual
-        .then(|| Framed::random(rng, c.batch, c.cout, plane));
     let mut p = spec.params(a.view, b.as_ref().map(|b| b.view), out.view, c.h, c.w);
     if let Some(r) = &res {
         p = p.with_residual(r.view);
     }
 
-    let (ga, gb, gres, gout) = (
-        a.upload(ctx),
-        b.as_ref().map(|b| b.upload(ctx)),
-        res.as_ref().map(|r| r.upload(ctx)),
-        out.upload(ctx),
-    );
+    let upload = |f: &Framed| f.upload_as(ctx, precision);
+    let (ga, gb, gres) = (upload(&a), b.as_ref().map(upload), res.as_ref().map(upload));
     let gw = ctx.upload("w", &conv::pack_weights(&spec, &w));
     let gbias = ctx.upload("bias", &conv::pack_bias(&spec, &bias));
-    let buffers = conv::ConvBuffers {
-        a: &ga,
-        b: gb.as_ref(),
-        residual: gres.as_ref(),
-        weights: &gw,
-        bias: &gbias,
-        dst: Bound {
-            buffer: &gout,
-            view: out.view,
-        },
-    };
     let runs: Vec<_> = ConvKernel::ALL
         .iter()
         .map(|&kernel| {
-            let fresh = out.upload(ctx);
+            let gout = upload(&out);
             let buffers = conv::ConvBuffers {
+                a: &ga,
+                b: gb.as_ref(),
+                residual: gres.as_ref(),
+                weights: &gw,
+                bias: &gbias,
                 dst: Bound {
-                    buffer: &fresh,
+                    buffer: &gout,
                     view: out.view,
                 },
-                ..buffers
             };
-            ctx.run(&[conv::dispatch(ctx, kernel, &spec, &p, c.batch, buffers).unwrap()]);
-            (kernel, read_all(ctx, &fresh, out.data.len()))
+            let d = conv::dispatch(ctx, (kernel, precision), &spec, &p, c.batch, buffers);
+            ctx.run(&[d.unwrap()]);
+            (kernel, read_as(ctx, &gout, out.data.len(), precision))
         })
         .collect();
     let data = conv::ConvData {
@@ -129,7 +171,8 @@ fn check_conv(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase) {
     };
     conv::cpu(&spec, &p, c.batch, &data, &mut out.data);
     for (kernel, got) in runs {
-        assert_close(&format!("{kernel:?} {c:?}"), &got, &out.data, TOL);
+        let what = format!("{kernel:?} {precision:?} {c:?}");
+        assert_close(&what, &got, &out.data, tol(precision));
     }
 }
 
@@ -282,21 +325,27 @@ fn conv_matches_reference() {
     }
 }
 
-/// Runs a kernel that reads one framed tensor and writes another, returning
-/// (gpu result, reference result) over the whole output buffer.
+/// Runs a kernel that reads one framed tensor and writes another, each
+/// stored as given, returning the GPU's output buffer; the reference
+/// result is left in `dst`.
 fn run_unary(
     ctx: &GpuContext,
-    src: &Framed,
-    dst: &mut Framed,
+    (src, src_storage): (&Framed, Precision),
+    (dst, dst_storage): (&mut Framed, Precision),
     record: impl FnOnce(&wgpu::Buffer, &wgpu::Buffer) -> u2cut::gpu::Dispatch,
     reference: impl FnOnce(&[f32], &mut [f32]),
 ) -> Vec<f32> {
-    let (gs, gd) = (src.upload(ctx), dst.upload(ctx));
+    let (gs, gd) = (
+        src.upload_as(ctx, src_storage),
+        dst.upload_as(ctx, dst_storage),
+    );
     ctx.run(&[record(&gs, &gd)]);
-    let got = read_all(ctx, &gd, dst.data.len());
+    let got = read_as(ctx, &gd, dst.data.len(), dst_storage);
     reference(&src.data, &mut dst.data);
     got
 }
+
+const PRECISIONS: [Precision; 2] = [Precision::F32, Precision::F16];
 
 fn random_sizes(rng: &mut StdRng) -> Vec<(u32, u32, u32, u32)> {
     // (batch, channels, h, w), with the 1x1 and odd edge cases first
@@ -322,20 +371,24 @@ fn random_sizes(rng: &mut StdRng) -> Vec<(u32, u32, u32, u32)> {
 fn maxpool_matches_reference() {
     let Some(ctx) = gpu() else { return };
     let mut rng = rng(2);
-    for (batch, c, h, w) in random_sizes(&mut rng) {
+    for ((batch, c, h, w), pr) in random_sizes(&mut rng)
+        .into_iter()
+        .zip(PRECISIONS.iter().cycle())
+    {
         let (oh, ow) = pool::out_size((h, w));
-        let src = Framed::random(&mut rng, batch, c, h * w);
-        let mut dst = Framed::sentinel(&mut rng, batch, c, oh * ow);
+        let src = Framed::random(&mut rng, batch, c, h * w).rounded(*pr);
+        let mut dst = Framed::sentinel(&mut rng, batch, c, oh * ow).rounded(*pr);
         let p = pool::params(src.view, dst.view, (h, w));
         let got = run_unary(
             &ctx,
-            &src,
-            &mut dst,
-            |s, d| pool::dispatch(&ctx, &p, batch, s, d).unwrap(),
+            (&src, *pr),
+            (&mut dst, *pr),
+            |s, d| pool::dispatch(&ctx, *pr, &p, batch, s, d).unwrap(),
             |s, d| pool::cpu(&p, batch, s, d),
         );
+        // A maximum of stored values is exact in either precision.
         assert_close(
-            &format!("maxpool {batch}x{c}x{h}x{w}"),
+            &format!("maxpool {pr:?} {batch}x{c}x{h}x{w}"),
             &got,
             &dst.data,
             0.0,
@@ -357,22 +410,22 @@ fn upsample_matches_reference() {
             (1, 3),
             (h, w),
         ];
-        for (oh, ow) in targets {
-            let src = Framed::random(&mut rng, batch, c, h * w);
-            let mut dst = Framed::sentinel(&mut rng, batch, c, oh * ow);
+        for ((oh, ow), pr) in targets.into_iter().zip(PRECISIONS.iter().cycle()) {
+            let src = Framed::random(&mut rng, batch, c, h * w).rounded(*pr);
+            let mut dst = Framed::sentinel(&mut rng, batch, c, oh * ow).rounded(*pr);
             let p = SpatialParams::new(src.view, dst.view, (h, w), (oh, ow));
             let got = run_unary(
                 &ctx,
-                &src,
-                &mut dst,
-                |s, d| upsample::dispatch(&ctx, &p, batch, s, d).unwrap(),
+                (&src, *pr),
+                (&mut dst, *pr),
+                |s, d| upsample::dispatch(&ctx, *pr, &p, batch, s, d).unwrap(),
                 |s, d| upsample::cpu(&p, batch, s, d),
             );
             assert_close(
-                &format!("upsample {batch}x{c}x{h}x{w} -> {oh}x{ow}"),
+                &format!("upsample {pr:?} {batch}x{c}x{h}x{w} -> {oh}x{ow}"),
                 &got,
                 &dst.data,
-                TOL,
+                tol(*pr),
             );
         }
     }
@@ -392,9 +445,9 @@ fn batchnorm_matches_reference() {
                 .map(|v| v.abs() + 0.01)
                 .collect(),
         };
-        for relu in [false, true] {
-            let src = Framed::random(&mut rng, batch, c, h * w);
-            let mut dst = Framed::sentinel(&mut rng, batch, c, h * w);
+        for (relu, pr) in [false, true].into_iter().zip(PRECISIONS) {
+            let src = Framed::random(&mut rng, batch, c, h * w).rounded(pr);
+            let mut dst = Framed::sentinel(&mut rng, batch, c, h * w).rounded(pr);
             let p = BatchNormParams {
                 src: src.view,
                 dst: dst.view,
@@ -405,16 +458,18 @@ fn batchnorm_matches_reference() {
             let stats = ctx.upload("bn", &bn.packed());
             let got = run_unary(
                 &ctx,
-                &src,
-                &mut dst,
-                |s, d| batchnorm::dispatch(&ctx, &p, batch, s, &stats, d).unwrap(),
+                (&src, pr),
+                (&mut dst, pr),
+                |s, d| batchnorm::dispatch(&ctx, pr, &p, batch, s, (&stats, d)).unwrap(),
                 |s, d| batchnorm::cpu(&p, batch, &bn, s, d),
             );
+            // |x - mean| / sqrt(var) reaches ~100 here: f16 rounds that by 0.03.
+            let tol = if pr == Precision::F16 { 0.1 } else { TOL };
             assert_close(
-                &format!("batchnorm {batch}x{c}x{h}x{w}"),
+                &format!("batchnorm {pr:?} {batch}x{c}x{h}x{w}"),
                 &got,
                 &dst.data,
-                TOL,
+                tol,
             );
         }
     }
@@ -424,26 +479,35 @@ fn batchnorm_matches_reference() {
 fn elementwise_matches_reference() {
     let Some(ctx) = gpu() else { return };
     let mut rng = rng(5);
+    let ops = [Elementwise::Add, Elementwise::Sigmoid, Elementwise::Convert];
     for (batch, c, h, w) in random_sizes(&mut rng) {
-        for op in [Elementwise::Add, Elementwise::Sigmoid] {
+        for (op, pr) in ops.into_iter().flat_map(|op| PRECISIONS.map(|pr| (op, pr))) {
+            // Sigmoid writes f32 (the network's outputs); Convert reads f32
+            // (the network's input).
+            let (src_storage, dst_storage) = match op {
+                Elementwise::Add => (pr, pr),
+                Elementwise::Sigmoid => (pr, Precision::F32),
+                Elementwise::Convert => (Precision::F32, pr),
+            };
             let plane = h * w;
-            let a = Framed::random(&mut rng, batch, c, plane);
-            let b = Framed::random(&mut rng, batch, c, plane);
-            let mut dst = Framed::sentinel(&mut rng, batch, c, plane);
+            let a = Framed::random(&mut rng, batch, c, plane).rounded(src_storage);
+            let b = Framed::random(&mut rng, batch, c, plane).rounded(pr);
+            let mut dst = Framed::sentinel(&mut rng, batch, c, plane).rounded(dst_storage);
             let p = ElementwiseParams {
                 a: a.view,
                 b: b.view,
                 dst: dst.view,
             };
-            let gb = b.upload(&ctx);
+            let gb = b.upload_as(&ctx, pr);
             let got = run_unary(
                 &ctx,
-                &a,
-                &mut dst,
-                |s, d| op.dispatch(&ctx, &p, batch, s, Some(&gb), d).unwrap(),
+                (&a, src_storage),
+                (&mut dst, dst_storage),
+                |s, d| op.dispatch(&ctx, pr, &p, batch, s, Some(&gb), d).unwrap(),
                 |s, d| op.cpu(&p, batch, s, &b.data, d),
             );
-            assert_close(&format!("{op:?} {batch}x{c}x{h}x{w}"), &got, &dst.data, TOL);
+            let what = format!("{op:?} {pr:?} {batch}x{c}x{h}x{w}");
+            assert_close(&what, &got, &dst.data, tol(dst_storage));
         }
     }
 }
@@ -456,7 +520,7 @@ fn sigmoid_saturates_without_nan() {
     let p = ElementwiseParams { a: v, b: v, dst: v };
     let (ga, gd) = (ctx.upload("x", &xs), ctx.storage("y", 4 * xs.len() as u64));
     ctx.run(&[Elementwise::Sigmoid
-        .dispatch(&ctx, &p, 1, &ga, None, &gd)
+        .dispatch(&ctx, Precision::F32, &p, 1, &ga, None, &gd)
         .unwrap()]);
     let got = read_all(&ctx, &gd, xs.len());
     let mut want = vec![0.0; xs.len()];

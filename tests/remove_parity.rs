@@ -3,7 +3,8 @@
 //! tests/data/remove: a photo, EXIF-rotated and gray JPEGs, palette, 16-bit
 //! and RGBA PNGs, a logo on transparency, a 32x32 image and a composite.
 //! Required per image: mean |ours - rembg| <= 1.5 gray levels and IoU of
-//! the regions above 127 >= 0.98. One network batch for all images (on the
+//! the regions above 127 >= 0.98, with f32 activations and with f16 ones
+//! (`--precision f16`, GPU only). One network batch for all images (on the
 //! GPU, or the CPU reference without one).
 
 mod common;
@@ -12,6 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use u2cut::io::{DEFAULT_MAX_PIXELS, decode_file};
+use u2cut::kernels::Precision;
 use u2cut::remove::{Options, Product};
 use u2cut::{Model, Network, Remover};
 
@@ -26,6 +28,19 @@ fn masks_match_rembg() {
         Some(ctx) => Network::gpu(&ctx, model),
         None => Network::cpu(model),
     };
+    check_masks(net, "f32");
+}
+
+#[test]
+fn f16_masks_match_rembg() {
+    let Some(ctx) = common::gpu() else { return };
+    let net = Network::gpu(&ctx, Arc::new(Model::builtin()))
+        .with_precision(Precision::F16)
+        .unwrap();
+    check_masks(net, "f16");
+}
+
+fn check_masks(net: Network, what: &str) {
     let names = [
         "photo.png",
         "rotated.jpg",
@@ -75,7 +90,7 @@ fn masks_match_rembg() {
             inter as f64 / union as f64
         };
         eprintln!(
-            "{name:14} {:>3}x{:<3} mean |ours - rembg| {mean:.4} levels, max {max}, \
+            "{what} {name:14} {:>3}x{:<3} mean |ours - rembg| {mean:.4} levels, max {max}, \
              {:.2}% of pixels differ, IoU(>127) {iou:.5}",
             got.width(),
             got.height(),

@@ -1,6 +1,7 @@
 //! Every WGSL file is parsed and validated by naga: no GPU needed.
 
 use u2cut::gpu::shaders;
+use u2cut::kernels::Precision;
 
 fn validate(name: &str, source: &str) {
     let module = naga::front::wgsl::parse_str(source)
@@ -22,6 +23,29 @@ fn validate(name: &str, source: &str) {
 fn every_shader_validates() {
     for shader in shaders::ALL {
         validate(shader.name, &shader.source());
+        if shader.has_act() {
+            let f16 = shader.storing(Precision::F16);
+            validate(&format!("{} (f16)", shader.name), &f16.source());
+        }
+    }
+}
+
+#[test]
+fn the_network_kernels_have_f16_variants() {
+    let with_act: Vec<&str> = shaders::ALL
+        .iter()
+        .filter(|s| s.has_act())
+        .map(|s| s.name)
+        .collect();
+    for name in [
+        "conv",
+        "conv_gemm",
+        "batchnorm",
+        "pool",
+        "upsample",
+        "elementwise",
+    ] {
+        assert!(with_act.contains(&name), "{name} stores no `act` arrays");
     }
 }
 

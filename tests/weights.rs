@@ -6,6 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{gpu, random_vec, rng};
+use u2cut::kernels::Precision;
 use u2cut::kernels::batchnorm::BatchNorm;
 use u2cut::model::weights::serialize;
 use u2cut::model::{LoadOptions, U2NetConfig};
@@ -81,8 +82,9 @@ fn inconsistent_widths_are_refused() {
     assert!(err.contains("stage5d"), "{err}");
 }
 
-/// A random model with BatchNorm kept separate on every REBNCONV.
-fn model_with_batchnorm() -> Model {
+/// A random model with BatchNorm kept separate on every REBNCONV, scaling
+/// by about `gain` per layer.
+fn model_with_batchnorm(gain: f32) -> Model {
     let mut model = Model::random(U2NetConfig::u2netp(), 11);
     let mut r = rng(12);
     for l in model
@@ -92,7 +94,10 @@ fn model_with_batchnorm() -> Model {
     {
         let c = l.spec.cout as usize;
         l.bn = Some(BatchNorm {
-            gamma: random_vec(&mut r, c, 1.0).iter().map(|g| g + 1.5).collect(),
+            gamma: random_vec(&mut r, c, 1.0)
+                .iter()
+                .map(|g| (g + 1.5) * gain / 1.5)
+                .collect(),
             beta: random_vec(&mut r, c, 0.3),
             mean: random_vec(&mut r, c, 0.3),
             var: random_vec(&mut r, c, 0.5)
@@ -107,7 +112,7 @@ fn model_with_batchnorm() -> Model {
 
 #[test]
 fn unfolded_batchnorm_matches_folded() {
-    let bytes = serialize(&model_with_batchnorm()).unwrap();
+    let bytes = serialize(&model_with_batchnorm(1.5)).unwrap();
     let folded = load(&bytes, true).unwrap();
     let unfolded = load(&bytes, false).unwrap();
     assert!(folded.layers.iter().all(|l| l.bn.is_none()));
@@ -135,12 +140,40 @@ fn unfolded_batchnorm_matches_folded() {
         max_diff(&a, &b.maps[0])
     );
     let Some(ctx) = gpu() else { return };
-    let g = Network::gpu(&ctx, unfolded).infer(&input, 1, h, w).unwrap();
+    let g = Network::gpu(&ctx, unfolded.clone())
+        .infer(&input, 1, h, w)
+        .unwrap();
     for d in 0..7 {
         assert!(
             max_diff(&g.maps[d], &b.maps[d]) < 1e-4,
             "GPU BatchNorm graph d{d}"
         );
+    }
+}
+
+/// The BatchNorm and add kernels in f16 storage (the folded graph never
+/// runs them), within --precision f16's bound. Gains of 1.5 per layer, as
+/// above, overflow f16 (65504) within a few dozen layers: f16 is for
+/// trained networks, whose BatchNorm keeps activations near 1.
+#[test]
+fn unfolded_batchnorm_in_f16() {
+    let Some(ctx) = gpu() else { return };
+    let bytes = serialize(&model_with_batchnorm(1.0)).unwrap();
+    let unfolded = Arc::new(load(&bytes, false).unwrap());
+    let (h, w) = (13, 18);
+    let input = random_vec(&mut rng(14), 3 * (h * w) as usize, 2.0);
+    let want = Network::cpu(unfolded.clone())
+        .infer(&input, 1, h, w)
+        .unwrap();
+    let got = Network::gpu(&ctx, unfolded)
+        .with_precision(Precision::F16)
+        .unwrap()
+        .infer(&input, 1, h, w)
+        .unwrap();
+    for d in 0..7 {
+        let diff = max_diff(&got.maps[d], &want.maps[d]);
+        eprintln!("f16 BatchNorm graph d{d}: max abs {diff:.2e}");
+        assert!(diff < 0.25, "f16 BatchNorm graph d{d}: {diff}");
     }
 }
 

@@ -23,22 +23,22 @@ override DIL: u32 = 1u;
 override PAD: u32 = DIL * (K - 1u) / 2u;
 
 @group(0) @binding(0) var<uniform> p: ConvParams;
-@group(0) @binding(1) var<storage, read> in_a: array<f32>;
-@group(0) @binding(2) var<storage, read> in_b: array<f32>;
+@group(0) @binding(1) var<storage, read> in_a: array<act>;
+@group(0) @binding(2) var<storage, read> in_b: array<act>;
 // Packed at load time as [cout_blocks][cin][K*K][4] vec4s: the 16 output
 // channels of a block for one input channel and tap are contiguous.
 @group(0) @binding(3) var<storage, read> weights: array<vec4<f32>>;
 // [cout_blocks][4] vec4s, zero-padded past cout.
 @group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> dst: array<f32>;
-@group(0) @binding(6) var<storage, read> res: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dst: array<act>;
+@group(0) @binding(6) var<storage, read> res: array<act>;
 
 // Input channel ci (of the concatenation of a and b) at pixel pix.
 fn fetch_channel(n: u32, ci: u32, pix: u32) -> f32 {
     if ci < p.a.channels {
-        return in_a[view_index(p.a, n, ci, pix)];
+        return f32(in_a[view_index(p.a, n, ci, pix)]);
     }
-    return in_b[view_index(p.b, n, ci - p.a.channels, pix)];
+    return f32(in_b[view_index(p.b, n, ci - p.a.channels, pix)]);
 }
 
 fn activate(v: vec4<f32>) -> vec4<f32> {
@@ -54,9 +54,9 @@ fn store4(n: u32, c0: u32, pix: u32, v: vec4<f32>) {
         if c < p.dst.channels {
             var o = out[k];
             if p.residual.channels != 0u {
-                o += res[view_index(p.residual, n, c, pix)];
+                o += f32(res[view_index(p.residual, n, c, pix)]);
             }
-            dst[view_index(p.dst, n, c, pix)] = o;
+            dst[view_index(p.dst, n, c, pix)] = act(o);
         }
     }
 }

@@ -22,6 +22,11 @@ struct SpatialParams {
 
 const WG: u32 = 64u;
 
+// How the network kernels store activations: `array<act>`. Their f16
+// variant is this text with `act = f16` (src/gpu/shaders.rs); arithmetic
+// stays f32 in both, converting on every load and store.
+alias act = f32;
+
 fn view_index(v: View, n: u32, c: u32, p: u32) -> u32 {
     return (n * v.c_total + v.c_offset + c) * v.plane + p;
 }

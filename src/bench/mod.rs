@@ -39,6 +39,8 @@ pub struct BenchReport {
     pub backend: String,
     pub device_type: String,
     pub model: String,
+    /// Storage of the activations: "f32" or "f16".
+    pub precision: String,
     pub batch: u32,
     pub size: u32,
     pub iters: u32,
@@ -144,6 +146,7 @@ pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchRepo
         backend: format!("{:?}", ctx.info.backend),
         device_type: format!("{:?}", ctx.info.device_type),
         model: net.model.config.name.clone(),
+        precision: net.precision().name().to_owned(),
         batch,
         size,
         iters,
@@ -197,7 +200,7 @@ impl BenchReport {
     /// The human-readable report.
     pub fn table(&self) -> String {
         let mut s = format!(
-            "adapter   {} ({}, {})\nmodel     {} at {}x{}, batch {}, {} timed iterations\n\
+            "adapter   {} ({}, {})\nmodel     {} at {}x{}, batch {}, {} activations, {} timed iterations\n\
              latency   {:.2} ms per batch (median)\nthroughput {:.2} images/s  ({:.1} GFLOP/s)\n\
              memory    {:.1} MiB peak ({:.1} MiB activations, {:.1} MiB weights)\n\
              traffic   {:.3} GB read + written per image, {} dispatches per batch\n\
@@ -209,6 +212,7 @@ impl BenchReport {
             self.size,
             self.size,
             self.batch,
+            self.precision,
             self.iters,
             self.latency_ms,
             self.images_per_second,

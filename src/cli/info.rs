@@ -56,7 +56,7 @@ fn gather(args: &InfoArgs) -> Result<Facts> {
     Ok(Facts {
         macs: stats::macs(&graph, &model.layers),
         activation_bytes: plan.bytes_per_image(),
-        activation_buffers: plan.slot_len.len(),
+        activation_buffers: plan.slot_bytes.len(),
         unshared_bytes: graph.tensors.iter().map(|t| t.len() * 4).sum(),
         dispatches: graph.ops.len(),
         size: args.size,

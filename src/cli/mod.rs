@@ -18,6 +18,7 @@ use anyhow::{Result, anyhow};
 use clap::{Args, Parser, Subcommand};
 use u2cut::gpu::{AdapterChoice, AdapterError, GpuContext, REQUIRE_GPU_ENV, gpu_required};
 use u2cut::graph::tune::TuneCache;
+use u2cut::kernels::Precision;
 use u2cut::model::{LoadOptions, NoWeights, U2NetConfig};
 use u2cut::{Model, Network};
 
@@ -67,6 +68,11 @@ pub struct GlobalArgs {
     /// Print nothing on stderr but warnings and errors
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// How the network stores activations on the GPU: f16 halves their
+    /// memory and traffic (arithmetic stays f32; needs shader-f16; masks
+    /// differ from f32 by about a gray level, see BENCHMARKS.md)
+    #[arg(long, global = true, value_enum, default_value_t = Precision::F32)]
+    pub precision: Precision,
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,9 +241,14 @@ pub fn warn(msg: impl fmt::Display) {
 /// and ignored, as it only changes speed.
 pub fn open_network(global: &GlobalArgs, model: Arc<Model>) -> Result<Network> {
     let Some(ctx) = open_gpu(global)? else {
+        if global.precision != Precision::F32 {
+            warn("--precision applies to the GPU; the CPU reference computes in f32");
+        }
         return Ok(Network::cpu(model));
     };
-    let net = Network::gpu(&ctx, model);
+    let net = Network::gpu(&ctx, model)
+        .with_precision(global.precision)
+        .map_err(input_error)?;
     let Some(path) = TuneCache::default_path() else {
         return Ok(net);
     };

@@ -12,12 +12,17 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
 impl GpuContext {
     /// A storage buffer holding `data`.
     pub fn upload(&self, label: &str, data: &[f32]) -> wgpu::Buffer {
-        // Zero-length bindings are invalid; a 1-element buffer stands in.
-        let data: &[f32] = if data.is_empty() { &[0.0] } else { data };
+        self.upload_bytes(label, bytemuck::cast_slice(data))
+    }
+
+    /// A storage buffer holding `bytes` (f16 data, packed pixels).
+    pub fn upload_bytes(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
+        // Zero-length bindings are invalid; one zero word stands in.
+        let bytes = if bytes.is_empty() { &[0; 4] } else { bytes };
         self.device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(label),
-                contents: bytemuck::cast_slice(data),
+                contents: bytes,
                 usage: STORAGE,
             })
     }

@@ -1,16 +1,20 @@
-//! Compiled compute pipelines, built once per (shader, entry point,
-//! override constants) and shared by every plan on the device.
+//! Compiled compute pipelines, built once per (shader and its storage
+//! precision, entry point, override constants) and shared by every plan on
+//! the device.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::shaders::Shader;
 
-type Key = (&'static str, &'static str, Vec<(&'static str, u64)>);
+use crate::kernels::Precision;
+
+type Module = (&'static str, Precision);
+type Key = (Module, &'static str, Vec<(&'static str, u64)>);
 
 #[derive(Default)]
 pub struct PipelineCache {
-    modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
+    modules: Mutex<HashMap<Module, wgpu::ShaderModule>>,
     pipelines: Mutex<HashMap<Key, wgpu::ComputePipeline>>,
 }
 
@@ -24,8 +28,9 @@ impl PipelineCache {
         entry: &'static str,
         constants: &[(&'static str, f64)],
     ) -> wgpu::ComputePipeline {
+        let module: Module = (shader.name, shader.precision);
         let key: Key = (
-            shader.name,
+            module,
             entry,
             constants.iter().map(|(k, v)| (*k, v.to_bits())).collect(),
         );
@@ -36,7 +41,7 @@ impl PipelineCache {
             .modules
             .lock()
             .unwrap()
-            .entry(shader.name)
+            .entry(module)
             .or_insert_with(|| {
                 device.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(shader.name),

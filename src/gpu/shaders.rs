@@ -3,12 +3,19 @@
 //! WGSL has no `#include`, so shared declarations live in `shaders/shared/`
 //! and a kernel pulls one in with a line `//#include "shared/NAME.wgsl"`,
 //! which [`Shader::source`] replaces by the file's text.
+//!
+//! Nor does WGSL have generics: network kernels store activations as
+//! `array<act>`, with `alias act = f32;` (shared/tensor.wgsl), and their
+//! f16 variant ([`Shader::storing`]) is the same text with `act = f16`.
 
-/// One kernel family: a `shaders/<name>.wgsl` file.
+use crate::kernels::Precision;
+
+/// One kernel family: a `shaders/<name>.wgsl` file, in one storage precision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Shader {
     pub name: &'static str,
     raw: &'static str,
+    pub precision: Precision,
 }
 
 macro_rules! shader {
@@ -16,9 +23,12 @@ macro_rules! shader {
         Shader {
             name: $name,
             raw: include_str!(concat!("../../shaders/", $name, ".wgsl")),
+            precision: Precision::F32,
         }
     };
 }
+
+const ACT_F32: &str = "alias act = f32;";
 
 pub const CONV: Shader = shader!("conv");
 pub const CONV_GEMM: Shader = shader!("conv_gemm");
@@ -82,12 +92,32 @@ const SHARED: &[(&str, &str)] = &[
 const INCLUDE: &str = "//#include ";
 
 impl Shader {
+    /// This family with activations stored in `precision`.
+    pub fn storing(self, precision: Precision) -> Self {
+        Self { precision, ..self }
+    }
+
+    /// Whether the family stores activations as `act` (has an f16 variant).
+    pub fn has_act(&self) -> bool {
+        self.source_f32().contains("array<act>")
+    }
+
+    /// The complete WGSL text with every include expanded, in this
+    /// shader's precision.
+    pub fn source(&self) -> String {
+        let text = self.source_f32();
+        match self.precision {
+            Precision::F32 => text,
+            Precision::F16 => format!("enable f16;\n{}", text.replace(ACT_F32, "alias act = f16;")),
+        }
+    }
+
     /// The complete WGSL text with every include expanded.
     ///
     /// # Panics
     /// If an include names a file that is not in `SHARED`; the naga test
     /// validates every shader, so this cannot reach a release.
-    pub fn source(&self) -> String {
+    fn source_f32(&self) -> String {
         let mut out = String::with_capacity(self.raw.len() * 2);
         for line in self.raw.lines() {
             match line.trim().strip_prefix(INCLUDE) {

@@ -109,13 +109,17 @@ pub fn run(
                 };
                 Elementwise::Add.cpu(&p, batch, src(0), src(1), &mut dst);
             }
-            Op::Sigmoid { src: s, dst: d } => {
+            Op::Sigmoid { src: s, dst: d } | Op::Convert { src: s, dst: d } => {
                 let p = ElementwiseParams {
                     a: v(s),
                     b: v(s),
                     dst: v(d),
                 };
-                Elementwise::Sigmoid.cpu(&p, batch, src(0), &[], &mut dst);
+                let kind = match op {
+                    Op::Sigmoid { .. } => Elementwise::Sigmoid,
+                    _ => Elementwise::Convert,
+                };
+                kind.cpu(&p, batch, src(0), &[], &mut dst);
             }
         }
         data[write.tensor.0] = dst;

@@ -6,7 +6,7 @@
 use anyhow::{Context as _, Result, bail, ensure};
 
 use super::planner::{self, MemoryPlan};
-use super::tune::{self, TuneRow};
+use super::tune::{ConvUse, TuneRow};
 use super::{ConvLayer, Graph, Op};
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::batchnorm::{self, BatchNormParams};
@@ -107,10 +107,10 @@ impl GpuPlan {
             "batch {batch} exceeds the {limit} images one pass can hold on this adapter"
         );
         let buffers: Vec<wgpu::Buffer> = memory
-            .slot_len
+            .slot_bytes
             .iter()
             .enumerate()
-            .map(|(i, &len)| ctx.storage(&format!("slot {i}"), len * 4 * u64::from(batch)))
+            .map(|(i, &bytes)| ctx.storage(&format!("slot {i}"), bytes * u64::from(batch)))
             .collect();
         let mut plan = Self {
             ctx: ctx.clone(),
@@ -146,14 +146,15 @@ impl GpuPlan {
         else {
             return None;
         };
-        let size = self.graph.size(dst);
-        Some(tune::conv_key(
-            &layers[layer].spec,
-            size,
-            self.batch,
-            b.is_some(),
-            residual.is_some(),
-        ))
+        let conv = ConvUse {
+            spec: &layers[layer].spec,
+            size: self.graph.size(dst),
+            batch: self.batch,
+            precision: self.graph.info(dst).precision,
+            concat: b.is_some(),
+            residual: residual.is_some(),
+        };
+        Some(conv.key())
     }
 
     /// Times every conv with every kernel (median of `repeats` runs each,
@@ -231,6 +232,9 @@ impl GpuPlan {
     ) -> Result<Dispatch> {
         let (ctx, g, n) = (&self.ctx, &self.graph, self.batch);
         let v = |s| g.view(s);
+        // Activations share one storage precision; the input and the
+        // outputs are f32 (see Graph::storing).
+        let act = |s| g.info(s).precision;
         let d = match *op {
             Op::Conv {
                 layer,
@@ -257,7 +261,7 @@ impl GpuPlan {
                         view: v(dst),
                     },
                 };
-                conv::dispatch(ctx, kernel, spec, &p, n, buffers)?
+                conv::dispatch(ctx, (kernel, act(dst)), spec, &p, n, buffers)?
             }
             Op::BatchNorm { layer, src, dst } => {
                 let p = BatchNormParams {
@@ -270,15 +274,16 @@ impl GpuPlan {
                 let stats = weights.bns[layer]
                     .as_ref()
                     .context("BatchNorm op on a folded layer")?;
-                batchnorm::dispatch(ctx, &p, n, self.buffer(src), stats, self.buffer(dst))?
+                let buffers = (stats, self.buffer(dst));
+                batchnorm::dispatch(ctx, act(dst), &p, n, self.buffer(src), buffers)?
             }
             Op::MaxPool { src, dst } => {
                 let p = pool::params(v(src), v(dst), g.size(src));
-                pool::dispatch(ctx, &p, n, self.buffer(src), self.buffer(dst))?
+                pool::dispatch(ctx, act(dst), &p, n, self.buffer(src), self.buffer(dst))?
             }
             Op::Upsample { src, dst } => {
                 let p = SpatialParams::new(v(src), v(dst), g.size(src), g.size(dst));
-                upsample::dispatch(ctx, &p, n, self.buffer(src), self.buffer(dst))?
+                upsample::dispatch(ctx, act(dst), &p, n, self.buffer(src), self.buffer(dst))?
             }
             Op::Add { a, b, dst } => {
                 let p = ElementwiseParams {
@@ -288,6 +293,7 @@ impl GpuPlan {
                 };
                 Elementwise::Add.dispatch(
                     ctx,
+                    act(dst),
                     &p,
                     n,
                     self.buffer(a),
@@ -295,20 +301,18 @@ impl GpuPlan {
                     self.buffer(dst),
                 )?
             }
-            Op::Sigmoid { src, dst } => {
+            Op::Sigmoid { src, dst } | Op::Convert { src, dst } => {
                 let p = ElementwiseParams {
                     a: v(src),
                     b: v(src),
                     dst: v(dst),
                 };
-                Elementwise::Sigmoid.dispatch(
-                    ctx,
-                    &p,
-                    n,
-                    self.buffer(src),
-                    None,
-                    self.buffer(dst),
-                )?
+                let (kind, storage) = match op {
+                    Op::Sigmoid { .. } => (Elementwise::Sigmoid, act(src)),
+                    _ => (Elementwise::Convert, act(dst)),
+                };
+                let (src, dst) = (self.buffer(src), self.buffer(dst));
+                kind.dispatch(ctx, storage, &p, n, src, None, dst)?
             }
         };
         // Every op's grid is one z slice per image: a run of fewer images

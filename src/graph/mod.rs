@@ -8,19 +8,21 @@ pub mod planner;
 pub mod stats;
 pub mod tune;
 
-use crate::kernels::View;
 use crate::kernels::conv::ConvSpec;
+use crate::kernels::{Precision, View};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TensorId(pub usize);
 
-/// An activation tensor, per image: `channels x height x width` f32.
+/// An activation tensor, per image: `channels x height x width`, stored
+/// on the GPU in `precision` (the CPU executor computes in f32 throughout).
 #[derive(Clone, Debug)]
 pub struct TensorInfo {
     pub name: String,
     pub channels: u32,
     pub height: u32,
     pub width: u32,
+    pub precision: Precision,
 }
 
 impl TensorInfo {
@@ -35,6 +37,11 @@ impl TensorInfo {
 
     pub fn len(&self) -> u64 {
         u64::from(self.channels) * u64::from(self.plane())
+    }
+
+    /// Bytes per image on the GPU.
+    pub fn bytes(&self) -> u64 {
+        self.precision.bytes(self.len())
     }
 }
 
@@ -78,7 +85,13 @@ pub enum Op {
         b: Slice,
         dst: Slice,
     },
+    /// Writes f32 whatever `src` is stored as: the network's outputs.
     Sigmoid {
+        src: Slice,
+        dst: Slice,
+    },
+    /// Copies the f32 network input into the activations' storage type.
+    Convert {
         src: Slice,
         dst: Slice,
     },
@@ -98,7 +111,8 @@ impl Op {
             Op::BatchNorm { src, dst, .. }
             | Op::MaxPool { src, dst }
             | Op::Upsample { src, dst }
-            | Op::Sigmoid { src, dst } => (vec![src], dst),
+            | Op::Sigmoid { src, dst }
+            | Op::Convert { src, dst } => (vec![src], dst),
             Op::Add { a, b, dst } => (vec![a, b], dst),
         }
     }
@@ -137,6 +151,7 @@ impl Graph {
             channels,
             height,
             width,
+            precision: Precision::F32,
         });
         Slice {
             tensor: TensorId(self.tensors.len() - 1),
@@ -162,5 +177,69 @@ impl Graph {
 
     pub fn input(&self) -> &TensorInfo {
         &self.tensors[self.input.expect("graph has an input").0]
+    }
+
+    /// The same network with its activations stored in `precision`. The
+    /// input and the sigmoid outputs stay f32 (callers upload and read
+    /// f32); with f16 a [`Op::Convert`] first turns the input into an f16
+    /// copy that every other op reads instead.
+    pub fn storing(mut self, precision: Precision) -> Graph {
+        if precision == Precision::F32 {
+            return self;
+        }
+        let input = self.input.expect("graph has an input");
+        let outputs: Vec<TensorId> = self
+            .ops
+            .iter()
+            .filter(|op| matches!(op, Op::Sigmoid { .. }))
+            .map(|op| op.io().1.tensor)
+            .collect();
+        let info = self.tensors[input.0].clone();
+        let src = Slice {
+            tensor: input,
+            offset: 0,
+            channels: info.channels,
+        };
+        let copy = self.tensor(
+            format!("{}.{}", info.name, precision.name()),
+            info.channels,
+            (info.height, info.width),
+        );
+        for op in &mut self.ops {
+            op.reading(input, copy.tensor);
+        }
+        self.ops.insert(0, Op::Convert { src, dst: copy });
+        for (id, t) in self.tensors.iter_mut().enumerate() {
+            if TensorId(id) != input && !outputs.contains(&TensorId(id)) {
+                t.precision = precision;
+            }
+        }
+        self
+    }
+}
+
+impl Op {
+    /// Makes the op read tensor `to` wherever it read `from`.
+    fn reading(&mut self, from: TensorId, to: TensorId) {
+        let swap = |s: &mut Slice| {
+            if s.tensor == from {
+                s.tensor = to;
+            }
+        };
+        match self {
+            Op::Conv { a, b, residual, .. } => {
+                swap(a);
+                b.iter_mut().chain(residual.iter_mut()).for_each(swap);
+            }
+            Op::BatchNorm { src, .. }
+            | Op::MaxPool { src, .. }
+            | Op::Upsample { src, .. }
+            | Op::Sigmoid { src, .. }
+            | Op::Convert { src, .. } => swap(src),
+            Op::Add { a, b, .. } => {
+                swap(a);
+                swap(b);
+            }
+        }
     }
 }

@@ -8,19 +8,20 @@ use super::Graph;
 pub struct MemoryPlan {
     /// Slot of each tensor.
     pub slot_of: Vec<usize>,
-    /// f32 elements of each slot, per image.
-    pub slot_len: Vec<u64>,
+    /// Bytes of each slot per image (each tensor in its storage precision),
+    /// rounded up to whole 4-byte words.
+    pub slot_bytes: Vec<u64>,
 }
 
 impl MemoryPlan {
     /// Bytes of all slots per image: the peak activation memory.
     pub fn bytes_per_image(&self) -> u64 {
-        self.slot_len.iter().sum::<u64>() * 4
+        self.slot_bytes.iter().sum::<u64>()
     }
 
     /// Bytes of the largest slot per image (what one binding must hold).
     pub fn largest_slot_bytes(&self) -> u64 {
-        self.slot_len.iter().copied().max().unwrap_or(0) * 4
+        self.slot_bytes.iter().copied().max().unwrap_or(0)
     }
 }
 
@@ -52,29 +53,29 @@ fn lifetimes(graph: &Graph) -> Vec<(usize, usize)> {
 pub fn plan(graph: &Graph) -> MemoryPlan {
     let life = lifetimes(graph);
     let mut slot_of = vec![usize::MAX; graph.tensors.len()];
-    let mut slot_len: Vec<u64> = Vec::new();
+    let mut slot_bytes: Vec<u64> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
     for step in 0..=graph.ops.len() {
         for (t, &(first, _)) in life.iter().enumerate() {
             if first != step {
                 continue;
             }
-            let need = graph.tensors[t].len();
+            let need = graph.tensors[t].bytes().next_multiple_of(4);
             let fits = free
                 .iter()
                 .enumerate()
-                .filter(|&(_, &s)| slot_len[s] >= need)
-                .min_by_key(|&(_, &s)| slot_len[s]);
-            let biggest = free.iter().enumerate().max_by_key(|&(_, &s)| slot_len[s]);
+                .filter(|&(_, &s)| slot_bytes[s] >= need)
+                .min_by_key(|&(_, &s)| slot_bytes[s]);
+            let biggest = free.iter().enumerate().max_by_key(|&(_, &s)| slot_bytes[s]);
             let slot = match fits.or(biggest) {
                 Some((i, &s)) => {
                     free.swap_remove(i);
-                    slot_len[s] = slot_len[s].max(need);
+                    slot_bytes[s] = slot_bytes[s].max(need);
                     s
                 }
                 None => {
-                    slot_len.push(need);
-                    slot_len.len() - 1
+                    slot_bytes.push(need);
+                    slot_bytes.len() - 1
                 }
             };
             slot_of[t] = slot;
@@ -85,5 +86,8 @@ pub fn plan(graph: &Graph) -> MemoryPlan {
             }
         }
     }
-    MemoryPlan { slot_of, slot_len }
+    MemoryPlan {
+        slot_of,
+        slot_bytes,
+    }
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
+use crate::kernels::Precision;
 use crate::kernels::conv::{ConvKernel, ConvSpec};
 
 /// One conv's tuning: every kernel's median time and the winner.
@@ -23,24 +24,37 @@ pub struct TuneRow {
     pub chosen: ConvKernel,
 }
 
-/// The cache key of a conv: shape, input size, batch, and whether it reads
-/// a concatenation or adds a residual (both change its memory traffic).
-pub fn conv_key(
-    spec: &ConvSpec,
-    (height, width): (u32, u32),
-    batch: u32,
-    concat: bool,
-    residual: bool,
-) -> String {
-    format!(
-        "{}>{} k{} d{} {height}x{width} b{batch}{}{}",
-        spec.cin,
-        spec.cout,
-        spec.k,
-        spec.dilation,
-        if concat { " cat" } else { "" },
-        if residual { " res" } else { "" },
-    )
+/// How a conv is run, as far as its speed goes: the layer's shape, the
+/// input size, the batch, the activations' storage, and whether it reads a
+/// concatenation or adds a residual (both change its memory traffic).
+pub struct ConvUse<'a> {
+    pub spec: &'a ConvSpec,
+    pub size: (u32, u32),
+    pub batch: u32,
+    pub precision: Precision,
+    pub concat: bool,
+    pub residual: bool,
+}
+
+impl ConvUse<'_> {
+    /// The cache key, e.g. `128>64 k3 d1 40x40 b1 f32 cat`.
+    pub fn key(&self) -> String {
+        let ConvSpec {
+            cin,
+            cout,
+            k,
+            dilation,
+            ..
+        } = *self.spec;
+        let (h, w) = self.size;
+        format!(
+            "{cin}>{cout} k{k} d{dilation} {h}x{w} b{} {}{}{}",
+            self.batch,
+            self.precision.name(),
+            if self.concat { " cat" } else { "" },
+            if self.residual { " res" } else { "" },
+        )
+    }
 }
 
 /// The on-disk choices: adapter -> conv key -> kernel, as JSON.

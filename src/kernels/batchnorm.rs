@@ -4,7 +4,7 @@
 use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 
-use super::{View, f32_bytes};
+use super::{Precision, View};
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, shaders};
 
 /// PyTorch's BatchNorm2d default.
@@ -58,20 +58,21 @@ impl BatchNorm {
 
 pub fn dispatch(
     ctx: &GpuContext,
+    precision: Precision,
     p: &BatchNormParams,
     batch: u32,
     src: &wgpu::Buffer,
-    stats: &wgpu::Buffer,
-    dst: &wgpu::Buffer,
+    (stats, dst): (&wgpu::Buffer, &wgpu::Buffer),
 ) -> Result<Dispatch> {
-    let mut d = DispatchBuilder::new(ctx, shaders::BATCHNORM, "main").build(
+    let shader = shaders::BATCHNORM.storing(precision);
+    let mut d = DispatchBuilder::new(ctx, shader, "main").build(
         "batchnorm".to_owned(),
         p,
         &[(1, src), (2, stats), (3, dst)],
         crate::gpu::groups_for(p.src.len(1)),
         batch,
     )?;
-    d.bytes = f32_bytes(p.src.len(batch) * 2);
+    d.bytes = precision.bytes(p.src.len(batch) * 2);
     Ok(d)
 }
 

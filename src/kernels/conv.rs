@@ -7,7 +7,7 @@ use anyhow::{Result, ensure};
 use bytemuck::{Pod, Zeroable};
 use rayon::prelude::*;
 
-use super::{Bound, View, f32_bytes};
+use super::{Bound, Precision, View, f32_bytes};
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};
 
 /// Output pixels per invocation (`PX` in conv.wgsl).
@@ -172,11 +172,11 @@ pub fn pack_bias(spec: &ConvSpec, bias: &[f32]) -> Vec<f32> {
     packed
 }
 
-/// Records the conv over `batch` images with `kernel`. `weights` and
-/// `bias` are packed.
+/// Records the conv over `batch` images with `kernel`, activations stored
+/// in `precision`. `weights` and `bias` are packed (f32).
 pub fn dispatch(
     ctx: &GpuContext,
-    kernel: ConvKernel,
+    (kernel, precision): (ConvKernel, Precision),
     spec: &ConvSpec,
     p: &ConvParams,
     batch: u32,
@@ -221,7 +221,7 @@ pub fn dispatch(
             "{label}: {batch} images x {channel_groups} channel blocks exceed the adapter's workgroup limit; use a smaller batch"
         );
     };
-    let mut d = DispatchBuilder::new(ctx, shader, "main")
+    let mut d = DispatchBuilder::new(ctx, shader.storing(precision), "main")
         .constant("K", spec.k)
         .constant("DIL", spec.dilation)
         .build(
@@ -241,7 +241,7 @@ pub fn dispatch(
     let pixels = u64::from(batch) * u64::from(p.height * p.width);
     d.flops = spec.flops(p.height, p.width) * u64::from(batch);
     let channels = spec.cin + spec.cout + p.residual.channels;
-    d.bytes = f32_bytes(pixels * u64::from(channels) + spec.weight_len() as u64);
+    d.bytes = precision.bytes(pixels * u64::from(channels)) + f32_bytes(spec.weight_len() as u64);
     Ok(d)
 }
 

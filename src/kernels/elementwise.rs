@@ -3,7 +3,7 @@
 use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 
-use super::{View, f32_bytes};
+use super::{Precision, View};
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, shaders};
 
 /// Keep in sync with `ElementwiseParams` in shaders/elementwise.wgsl.
@@ -20,8 +20,10 @@ pub struct ElementwiseParams {
 pub enum Elementwise {
     /// dst = a + b (the RSU residual).
     Add,
-    /// dst = 1 / (1 + exp(-a)).
+    /// dst = 1 / (1 + exp(-a)), written as f32 whatever the storage.
     Sigmoid,
+    /// dst = a: the f32 network input into the activations' storage type.
+    Convert,
 }
 
 impl Elementwise {
@@ -29,38 +31,48 @@ impl Elementwise {
         match self {
             Self::Add => "add",
             Self::Sigmoid => "sigmoid",
+            Self::Convert => "to_act",
         }
     }
 
-    fn inputs(self) -> u64 {
+    /// Bytes per element moved: (f32 values, stored activations).
+    fn traffic(self) -> (u64, u64) {
         match self {
-            Self::Add => 2,
-            Self::Sigmoid => 1,
+            Self::Add => (0, 3),
+            Self::Sigmoid | Self::Convert => (1, 1),
         }
     }
 
-    /// Records the op over `batch` images; `b` only for binary ops.
+    /// Records the op over `batch` images with activations stored in
+    /// `precision`; `b` only for binary ops.
+    #[allow(clippy::too_many_arguments)]
     pub fn dispatch(
         self,
         ctx: &GpuContext,
+        precision: Precision,
         p: &ElementwiseParams,
         batch: u32,
         a: &wgpu::Buffer,
         b: Option<&wgpu::Buffer>,
         dst: &wgpu::Buffer,
     ) -> Result<Dispatch> {
-        let mut buffers = vec![(1, a), (3, dst)];
-        if self == Self::Add {
-            buffers.push((2, b.expect("add needs two inputs")));
-        }
-        let mut d = DispatchBuilder::new(ctx, shaders::ELEMENTWISE, self.entry()).build(
+        // The shader's bindings: f32 arrays for the network's input and
+        // outputs, `act` arrays for activations.
+        let buffers = match self {
+            Self::Add => vec![(1, a), (2, b.expect("add needs two inputs")), (3, dst)],
+            Self::Sigmoid => vec![(1, a), (4, dst)],
+            Self::Convert => vec![(5, a), (3, dst)],
+        };
+        let shader = shaders::ELEMENTWISE.storing(precision);
+        let mut d = DispatchBuilder::new(ctx, shader, self.entry()).build(
             self.entry().to_owned(),
             p,
             &buffers,
             crate::gpu::groups_for(p.dst.len(1)),
             batch,
         )?;
-        d.bytes = f32_bytes(p.dst.len(batch) * (self.inputs() + 1));
+        let (f32s, acts) = self.traffic();
+        d.bytes = p.dst.len(batch) * (4 * f32s + precision.bytes(acts));
         d.flops = p.dst.len(batch);
         Ok(d)
     }
@@ -74,6 +86,7 @@ impl Elementwise {
                     dst[p.dst.index(n, c, pix)] = match self {
                         Self::Add => x + b[p.b.index(n, c, pix)],
                         Self::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+                        Self::Convert => x,
                     };
                 }
             }

@@ -111,15 +111,51 @@ pub(crate) fn f32_bytes(elements: u64) -> u64 {
     elements * 4
 }
 
-/// Records a pooling or resizing kernel: one invocation per output element.
+/// How the network's activations are stored on the GPU. Arithmetic is f32
+/// either way; with `F16` every activation tensor is stored as f16 (half
+/// the memory and traffic), except the network's input and its sigmoid
+/// outputs, which stay f32. Weights stay f32.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    #[default]
+    F32,
+    F16,
+}
+
+impl Precision {
+    /// Bytes of one stored activation.
+    pub fn element_bytes(self) -> u64 {
+        match self {
+            Precision::F32 => 4,
+            Precision::F16 => 2,
+        }
+    }
+
+    /// Bytes of `elements` activations.
+    pub fn bytes(self, elements: u64) -> u64 {
+        elements * self.element_bytes()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F16 => "f16",
+        }
+    }
+}
+
+/// Records a pooling or resizing kernel: one invocation per output element,
+/// activations stored in `precision`.
 pub(crate) fn spatial_dispatch(
     ctx: &crate::gpu::GpuContext,
     shader: crate::gpu::shaders::Shader,
+    precision: Precision,
     p: &SpatialParams,
     batch: u32,
-    src: &wgpu::Buffer,
-    dst: &wgpu::Buffer,
+    (src, dst): (&wgpu::Buffer, &wgpu::Buffer),
 ) -> anyhow::Result<crate::gpu::Dispatch> {
+    let shader = shader.storing(precision);
     let mut d = crate::gpu::DispatchBuilder::new(ctx, shader, "main").build(
         shader.name.to_owned(),
         p,
@@ -127,6 +163,6 @@ pub(crate) fn spatial_dispatch(
         crate::gpu::groups_for(p.dst.len(1)),
         batch,
     )?;
-    d.bytes = f32_bytes(p.src.len(batch) + p.dst.len(batch));
+    d.bytes = precision.bytes(p.src.len(batch) + p.dst.len(batch));
     Ok(d)
 }

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::{SpatialParams, View, spatial_dispatch};
+use super::{Precision, SpatialParams, View, spatial_dispatch};
 use crate::gpu::{Dispatch, GpuContext, shaders};
 
 /// Output size of a 2x2 stride-2 ceil-mode pool.
@@ -16,12 +16,13 @@ pub fn params(src: View, dst: View, input: (u32, u32)) -> SpatialParams {
 
 pub fn dispatch(
     ctx: &GpuContext,
+    precision: Precision,
     p: &SpatialParams,
     batch: u32,
     src: &wgpu::Buffer,
     dst: &wgpu::Buffer,
 ) -> Result<Dispatch> {
-    spatial_dispatch(ctx, shaders::POOL, p, batch, src, dst)
+    spatial_dispatch(ctx, shaders::POOL, precision, p, batch, (src, dst))
 }
 
 /// CPU reference: the maximum over the window's pixels inside the image.

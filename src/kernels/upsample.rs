@@ -2,17 +2,18 @@
 
 use anyhow::Result;
 
-use super::{SpatialParams, spatial_dispatch};
+use super::{Precision, SpatialParams, spatial_dispatch};
 use crate::gpu::{Dispatch, GpuContext, shaders};
 
 pub fn dispatch(
     ctx: &GpuContext,
+    precision: Precision,
     p: &SpatialParams,
     batch: u32,
     src: &wgpu::Buffer,
     dst: &wgpu::Buffer,
 ) -> Result<Dispatch> {
-    spatial_dispatch(ctx, shaders::UPSAMPLE, p, batch, src, dst)
+    spatial_dispatch(ctx, shaders::UPSAMPLE, precision, p, batch, (src, dst))
 }
 
 /// Mirrors `source_coord` in upsample.wgsl: (lower index, weight of the next).

@@ -38,7 +38,7 @@ use crate::kernels::matting::{
     self as kernel, FLAG_ACTIVE, FLAG_BG, FLAG_FG, LevelBuffers, MattingParams, NONE, RefImage,
     Step, TILE, TILE_PIXELS, Window, is_unknown, known_value, scalar, tile_grid,
 };
-use crate::kernels::{SpatialParams, View, upsample};
+use crate::kernels::{Precision, SpatialParams, View, upsample};
 
 /// Solver settings. The defaults reach pymatting's alpha within its 8-bit
 /// rounding on the lemur (mean absolute difference 7e-4).
@@ -583,7 +583,14 @@ pub fn solve_gpu(
                 upsampled = ctx.storage("cf upsampled init", u64::from(w) * u64::from(h) * 4);
                 submit(
                     ctx,
-                    [&upsample::dispatch(ctx, &p, 1, &c.buffer, &upsampled)?],
+                    [&upsample::dispatch(
+                        ctx,
+                        Precision::F32,
+                        &p,
+                        1,
+                        &c.buffer,
+                        &upsampled,
+                    )?],
                 );
                 &upsampled
             }
