@@ -15,6 +15,7 @@
 // (a broadcast on GPUs; llvmpipe 22.3 still loads them lane by lane).
 
 //#include "shared/tensor.wgsl"
+//#include "shared/bilinear.wgsl"
 //#include "shared/conv_params.wgsl"
 
 const PX: u32 = 8u;
@@ -54,30 +55,30 @@ var<private> acc7_1: vec4<f32>;
 var<private> acc7_2: vec4<f32>;
 var<private> acc7_3: vec4<f32>;
 
-// The direct conv walks rows of one channel, so it indexes the buffers
-// itself rather than per element through fetch_channel.
-fn fetch(from_b: bool, i: u32) -> f32 {
-    if from_b {
-        return f32(in_b[i]);
-    }
-    return f32(in_a[i]);
-}
-
-// Input at column x of a row starting at `row`, zero outside the image.
-fn fetch_or_zero(from_b: bool, row: u32, x: i32) -> f32 {
+// The direct conv walks rows of one channel (from `base`, the channel's
+// start in a or b), so it indexes the buffers itself rather than per
+// element through fetch_channel. Input at (y, x), zero left or right of
+// the image.
+fn fetch_or_zero(from_b: bool, base: u32, y: u32, x: i32) -> f32 {
     if x < 0 || x >= i32(p.width) {
         return 0.0;
     }
-    return fetch(from_b, row + u32(x));
+    if from_b {
+        return f32(in_b[base + y * p.width + u32(x)]);
+    }
+    if UP_A != 0u {
+        return fetch_up(base, y, u32(x));
+    }
+    return f32(in_a[base + y * p.width + u32(x)]);
 }
 
-// Four input pixels at column x of a row, zero outside the image.
-fn fetch4(from_b: bool, row: u32, x: i32) -> vec4<f32> {
+// Four input pixels from column x of row y, zero outside the image.
+fn fetch4(from_b: bool, base: u32, y: u32, x: i32) -> vec4<f32> {
     return vec4(
-        fetch_or_zero(from_b, row, x),
-        fetch_or_zero(from_b, row, x + 1),
-        fetch_or_zero(from_b, row, x + 2),
-        fetch_or_zero(from_b, row, x + 3),
+        fetch_or_zero(from_b, base, y, x),
+        fetch_or_zero(from_b, base, y, x + 1),
+        fetch_or_zero(from_b, base, y, x + 2),
+        fetch_or_zero(from_b, base, y, x + 3),
     );
 }
 
@@ -190,13 +191,13 @@ fn main(
                 w += K * 4u;
                 continue;
             }
-            let row = base + u32(iy) * p.width;
+            let row = u32(iy);
             if K == 3u && DIL == 1u {
                 // The three taps of a row overlap: columns x0-1 .. x0+8
                 // serve all 24 of their inputs with 10 loads.
-                let r0 = fetch4(from_b, row, i32(x0) - 1);
-                let r1 = fetch4(from_b, row, i32(x0) + 3);
-                let r2 = vec2(fetch_or_zero(from_b, row, i32(x0) + 7), fetch_or_zero(from_b, row, i32(x0) + 8));
+                let r0 = fetch4(from_b, base, row, i32(x0) - 1);
+                let r1 = fetch4(from_b, base, row, i32(x0) + 3);
+                let r2 = vec2(fetch_or_zero(from_b, base, row, i32(x0) + 7), fetch_or_zero(from_b, base, row, i32(x0) + 8));
                 tap(w, r0, r1);
                 tap(w + 4u, vec4(r0.yzw, r1.x), vec4(r1.yzw, r2.x));
                 tap(w + 8u, vec4(r0.zw, r1.xy), vec4(r1.zw, r2));
@@ -205,7 +206,7 @@ fn main(
             }
             for (var kx = 0u; kx < K; kx++) {
                 let ix = i32(x0 + kx * DIL) - i32(PAD);
-                tap(w, fetch4(from_b, row, ix), fetch4(from_b, row, ix + 4));
+                tap(w, fetch4(from_b, base, row, ix), fetch4(from_b, base, row, ix + 4));
                 w += 4u;
             }
         }

@@ -16,6 +16,7 @@
 // layer and adapter.
 
 //#include "shared/tensor.wgsl"
+//#include "shared/bilinear.wgsl"
 //#include "shared/conv_params.wgsl"
 
 const BM: u32 = 64u;
@@ -46,7 +47,7 @@ fn gather(n: u32, k: u32, y: i32, x: i32) -> f32 {
     if iy < 0 || iy >= i32(p.height) || ix < 0 || ix >= i32(p.width) {
         return 0.0;
     }
-    return fetch_channel(n, ci, u32(iy) * p.width + u32(ix));
+    return fetch_channel(n, ci, u32(iy), u32(ix));
 }
 
 @compute @workgroup_size(WG)

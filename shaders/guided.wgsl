@@ -127,18 +127,11 @@ fn apply(
         return;
     }
     let plane = gp.sub_width * gp.sub_height;
-    let sy = source_coord(e / gp.width, gp.sub_height, gp.height);
-    let sx = source_coord(e % gp.width, gp.sub_width, gp.width);
-    let y0 = u32(sy.x);
-    let x0 = u32(sx.x);
-    let y1 = min(y0 + 1u, gp.sub_height - 1u);
-    let x1 = min(x0 + 1u, gp.sub_width - 1u);
+    let t = bilinear_taps(e / gp.width, e % gp.width, gp.sub_height, gp.sub_width, gp.height, gp.width);
     var ab = vec4(0.0);
     for (var c = 0u; c < 4u; c++) {
-        let base = c * plane;
-        let top = mix(means[base + y0 * gp.sub_width + x0], means[base + y0 * gp.sub_width + x1], sx.y);
-        let bottom = mix(means[base + y1 * gp.sub_width + x0], means[base + y1 * gp.sub_width + x1], sx.y);
-        ab[c] = mix(top, bottom, sy.y);
+        let o = t.offsets + c * plane;
+        ab[c] = bilerp(t, vec4(means[o.x], means[o.y], means[o.z], means[o.w]));
     }
     let colour = unpack4x8unorm(image[e]).xyz;
     dst[e] = clamp(dot(ab.xyz, colour) + ab.w, 0.0, 1.0);

@@ -25,14 +25,8 @@ fn main(
     let c = e / out_plane;
     let oy = (e % out_plane) / p.out_w;
     let ox = e % p.out_w;
-    let sy = source_coord(oy, p.in_h, p.out_h);
-    let sx = source_coord(ox, p.in_w, p.out_w);
-    let y0 = u32(sy.x);
-    let x0 = u32(sx.x);
-    let y1 = min(y0 + 1u, p.in_h - 1u);
-    let x1 = min(x0 + 1u, p.in_w - 1u);
-    let base = view_index(p.src, n, c, 0u);
-    let top = mix(f32(src[base + y0 * p.in_w + x0]), f32(src[base + y0 * p.in_w + x1]), sx.y);
-    let bottom = mix(f32(src[base + y1 * p.in_w + x0]), f32(src[base + y1 * p.in_w + x1]), sx.y);
-    dst[view_index(p.dst, n, c, oy * p.out_w + ox)] = act(mix(top, bottom, sy.y));
+    let t = bilinear_taps(oy, ox, p.in_h, p.in_w, p.out_h, p.out_w);
+    let o = t.offsets + view_index(p.src, n, c, 0u);
+    let v = vec4(f32(src[o.x]), f32(src[o.y]), f32(src[o.z]), f32(src[o.w]));
+    dst[view_index(p.dst, n, c, oy * p.out_w + ox)] = act(bilerp(t, v));
 }

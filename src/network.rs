@@ -1,15 +1,15 @@
 //! A model bound to where it runs: the GPU (weights uploaded once, one plan
 //! per input size and batch, cached) or the CPU reference.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, ensure};
 
 use crate::gpu::GpuContext;
 use crate::graph::gpu::{GpuPlan, GpuWeights, max_batch};
-use crate::graph::tune::{TuneCache, TuneRow};
-use crate::graph::{cpu, planner};
+use crate::graph::tune::{self, TuneCache, Tuning};
+use crate::graph::{Graph, cpu, planner};
 use crate::kernels::Precision;
 use crate::model::Model;
 
@@ -38,6 +38,21 @@ struct GpuState {
     /// Conv kernel choices; without a cache every conv runs the default.
     tuning: Option<Mutex<TuneCache>>,
     precision: Precision,
+    /// Upsamples read by the next conv instead of written (see
+    /// [`Graph::fusing_upsamples`]): forced, or else as tuned (default off).
+    fuse_upsamples: Option<bool>,
+}
+
+impl GpuState {
+    /// The model's graph as this GPU runs it.
+    fn graph(&self, model: &Model, (height, width): (u32, u32), fuse: bool) -> Graph {
+        let graph = model.graph(height, width).storing(self.precision);
+        if fuse {
+            graph.fusing_upsamples()
+        } else {
+            graph
+        }
+    }
 }
 
 enum Device {
@@ -59,6 +74,7 @@ impl Network {
             plans: Mutex::default(),
             tuning: None,
             precision: Precision::F32,
+            fuse_upsamples: None,
         }));
         Self { model, device }
     }
@@ -79,6 +95,17 @@ impl Network {
         Ok(self)
     }
 
+    /// Folds each upsample into the convs that read it (upsample-on-read),
+    /// or not, whatever the tuning says: fewer dispatches and less memory
+    /// traffic, more work per conv input. No effect on the CPU.
+    pub fn with_upsample_fusion(mut self, fuse: bool) -> Self {
+        if let Device::Gpu(g) = &mut self.device {
+            g.fuse_upsamples = Some(fuse);
+            g.plans.lock().unwrap().clear();
+        }
+        self
+    }
+
     /// The precision activations are stored in (f32 on the CPU).
     pub fn precision(&self) -> Precision {
         match &self.device {
@@ -97,31 +124,70 @@ impl Network {
         self
     }
 
-    /// Tunes the plan for `batch` images of `height x width` (see
-    /// [`GpuPlan::tune`]), uses it from now on, and saves the choices to the
-    /// tuning cache if there is one.
-    pub fn tune(&self, height: u32, width: u32, batch: u32) -> Result<Vec<TuneRow>> {
+    /// Tunes the plan for `batch` images of `height x width`: each conv's
+    /// kernel (see [`GpuPlan::tune`]) with and without upsample-on-read
+    /// (unless forced), then the faster whole plan. Uses it from now on and
+    /// saves the choices to the tuning cache if there is one.
+    pub fn tune(&self, height: u32, width: u32, batch: u32) -> Result<Tuning> {
         let Device::Gpu(g) = &self.device else {
             anyhow::bail!("tuning needs a GPU");
         };
-        let mut plan = self.build_plan(g, height, width, batch)?;
-        let rows = plan.tune(&self.model.layers, &g.weights, 3)?;
+        let options = match g.fuse_upsamples {
+            Some(fuse) => vec![fuse],
+            None => vec![false, true],
+        };
+        let mut tried = Vec::new();
+        for fuse in options {
+            let mut plan = self.build_plan(g, (height, width, batch), fuse)?;
+            let rows = plan.tune(&self.model.layers, &g.weights, 3)?;
+            tried.push((plan.median_ms(3)?, fuse, plan, rows));
+        }
+        let plan_ms: BTreeMap<String, f64> = tried
+            .iter()
+            .map(|(ms, fuse, ..)| (if *fuse { "fused" } else { "unfused" }.to_owned(), *ms))
+            .collect();
+        let (_, fuse_upsamples, plan, convs) = tried
+            .into_iter()
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .expect("at least one option");
         if let Some(cache) = &g.tuning {
             let mut cache = cache.lock().unwrap();
-            for r in &rows {
+            for r in &convs {
                 cache.insert(r.key.clone(), r.chosen);
             }
+            let key = tune::plan_key((height, width), batch, g.precision);
+            cache.set_fuse_upsamples(key, fuse_upsamples);
             cache.save()?;
         }
         g.plans
             .lock()
             .unwrap()
             .insert((height, width, batch), Arc::new(plan));
-        Ok(rows)
+        Ok(Tuning {
+            plan_ms,
+            fuse_upsamples,
+            convs,
+        })
     }
 
-    fn build_plan(&self, g: &GpuState, height: u32, width: u32, batch: u32) -> Result<GpuPlan> {
-        let graph = self.model.graph(height, width).storing(g.precision);
+    /// Whether a plan fuses its upsamples: forced, else as tuned, else not.
+    fn fuses(&self, g: &GpuState, (height, width, batch): (u32, u32, u32)) -> bool {
+        g.fuse_upsamples.unwrap_or_else(|| {
+            let key = tune::plan_key((height, width), batch, g.precision);
+            g.tuning
+                .as_ref()
+                .and_then(|c| c.lock().unwrap().fuse_upsamples(&key))
+                .unwrap_or(false)
+        })
+    }
+
+    fn build_plan(
+        &self,
+        g: &GpuState,
+        (height, width, batch): (u32, u32, u32),
+        fuse: bool,
+    ) -> Result<GpuPlan> {
+        let graph = g.graph(&self.model, (height, width), fuse);
         let cache = g.tuning.as_ref().map(|c| c.lock().unwrap());
         let choose = |key: &str| cache.as_ref().and_then(|c| c.get(key)).unwrap_or_default();
         GpuPlan::new(
@@ -164,7 +230,8 @@ impl Network {
         if let Some(p) = g.plans.lock().unwrap().get(&(height, width, batch)) {
             return Ok(p.clone());
         }
-        let plan = Arc::new(self.build_plan(g, height, width, batch)?);
+        let shape = (height, width, batch);
+        let plan = Arc::new(self.build_plan(g, shape, self.fuses(g, shape))?);
         g.plans
             .lock()
             .unwrap()
@@ -177,7 +244,8 @@ impl Network {
         match &self.device {
             Device::Gpu(g) => {
                 let ctx = &g.ctx;
-                let graph = self.model.graph(height, width).storing(g.precision);
+                // Unfused: fusing only removes tensors, so this bound holds for both.
+                let graph = g.graph(&self.model, (height, width), false);
                 max_batch(ctx, &graph, &planner::plan(&graph), &self.model.layers)
             }
             Device::Cpu => Ok(u32::MAX),

@@ -75,14 +75,20 @@ fn tuning_picks_the_fastest_kernel_and_is_cached() {
     let path = dir.path().join("tune.json");
     let open = || TuneCache::open(&path, &ctx.describe()).unwrap();
     let net = Network::gpu(&ctx, model.clone()).with_tuning(open());
-    let rows = net.tune(24, 24, 1).unwrap();
+    let tuning = net.tune(24, 24, 1).unwrap();
+    let rows = &tuning.convs;
+    // Both plans were timed; the faster was kept.
+    let (fused, unfused) = (tuning.plan_ms["fused"], tuning.plan_ms["unfused"]);
+    assert_eq!(tuning.fuse_upsamples, fused < unfused);
     assert_eq!(rows.len(), 119);
-    for r in &rows {
+    for r in rows {
         let best = r.ms.iter().min_by(|a, b| a.1.total_cmp(b.1)).unwrap();
         assert_eq!(best.0, r.chosen.name(), "{r:?}");
         assert_eq!(r.ms.len(), ConvKernel::ALL.len());
     }
-    let tuned = net.plan(24, 24, 1).unwrap().conv_kernels.clone();
+    let plan = net.plan(24, 24, 1).unwrap();
+    assert_eq!(plan.graph.upsamples_on_read(), tuning.fuse_upsamples);
+    let tuned = plan.conv_kernels.clone();
     let chosen: Vec<_> = rows.iter().map(|r| Some(r.chosen)).collect();
     assert_eq!(
         tuned
@@ -167,18 +173,25 @@ fn bench_tune_reports_and_saves_the_choices() {
         &[("U2CUT_TUNE_CACHE", &cache)],
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let rows = json["tuning"].as_array().unwrap();
+    let rows = json["tuning"]["convs"].as_array().unwrap();
     assert_eq!(rows.len(), 119);
+    assert_eq!(json["tuning"]["fuse_upsamples"], json["fused_upsamples"]);
     let counts = json["conv_kernels"].as_object().unwrap();
     assert_eq!(
         counts.values().map(|n| n.as_u64().unwrap()).sum::<u64>(),
         119
     );
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
-    // One adapter, one entry per distinct layer shape, each the row's choice.
+    // One adapter, one entry per distinct layer shape, each the row's
+    // choice, and the plan's.
     let saved = saved.as_object().unwrap();
     assert_eq!(saved.len(), 1);
-    let entries = saved.values().next().unwrap().as_object().unwrap();
+    let mine = saved.values().next().unwrap();
+    assert_eq!(
+        mine["fuse_upsamples"]["24x24 b1 f32"],
+        json["fused_upsamples"]
+    );
+    let entries = mine["convs"].as_object().unwrap();
     let keys: std::collections::BTreeSet<_> =
         rows.iter().map(|r| r["key"].as_str().unwrap()).collect();
     assert_eq!(entries.len(), keys.len());
@@ -189,7 +202,8 @@ fn bench_tune_reports_and_saves_the_choices() {
     let out = u2cut_with(&args, &[("U2CUT_TUNE_CACHE", &cache)]);
     let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(again["conv_kernels"], json["conv_kernels"]);
-    assert!(again["tuning"].as_array().unwrap().is_empty());
+    assert_eq!(again["fused_upsamples"], json["fused_upsamples"]);
+    assert!(again["tuning"].is_null());
 }
 
 /// `--precision f16` stores activations in half the bytes: the bench's own

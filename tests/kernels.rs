@@ -105,6 +105,8 @@ struct ConvCase {
     relu: bool,
     /// Add a residual tensor after the activation.
     residual: bool,
+    /// `a` is half the size, upsampled on read.
+    up: bool,
 }
 
 /// Both conv kernels in both storage precisions against the reference.
@@ -126,7 +128,13 @@ fn check_conv_in(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase, precision: Pre
     let frame = |rng: &mut StdRng, channels| {
         Framed::random(rng, c.batch, channels, plane).rounded(precision)
     };
-    let a = frame(rng, c.ca);
+    // Upsample-on-read: `a` at U²-Net's ceil-mode half size.
+    let a_size = if c.up {
+        (c.h.div_ceil(2), c.w.div_ceil(2))
+    } else {
+        (c.h, c.w)
+    };
+    let a = Framed::random(rng, c.batch, c.ca, a_size.0 * a_size.1).rounded(precision);
     let b = (c.cb > 0).then(|| frame(rng, c.cb));
     let res = c.residual.then(|| frame(rng, c.cout));
     let mut out = Framed::sentinel(rng, c.batch, c.cout, plane).rounded(precision);
@@ -136,6 +144,9 @@ fn check_conv_in(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase, precision: Pre
     let mut p = spec.params(a.view, b.as_ref().map(|b| b.view), out.view, c.h, c.w);
     if let Some(r) = &res {
         p = p.with_residual(r.view);
+    }
+    if c.up {
+        p = p.with_upsampled_a(a_size);
     }
 
     let upload = |f: &Framed| f.upload_as(ctx, precision);
@@ -193,6 +204,7 @@ fn conv_matches_reference() {
             dilation: 1,
             relu: false,
             residual: false,
+            up: false,
         },
         // U²-Net's fuse: 6 -> 1, 1x1
         ConvCase {
@@ -206,6 +218,7 @@ fn conv_matches_reference() {
             dilation: 1,
             relu: false,
             residual: false,
+            up: false,
         },
         // input conv: 3 channels
         ConvCase {
@@ -219,6 +232,7 @@ fn conv_matches_reference() {
             dilation: 1,
             relu: true,
             residual: false,
+            up: false,
         },
         // concat-on-read, odd channels, every dilation
         ConvCase {
@@ -232,6 +246,7 @@ fn conv_matches_reference() {
             dilation: 2,
             relu: true,
             residual: true,
+            up: true,
         },
         ConvCase {
             batch: 1,
@@ -244,6 +259,7 @@ fn conv_matches_reference() {
             dilation: 4,
             relu: true,
             residual: false,
+            up: true,
         },
         ConvCase {
             batch: 2,
@@ -256,6 +272,7 @@ fn conv_matches_reference() {
             dilation: 8,
             relu: false,
             residual: false,
+            up: false,
         },
         // dilation larger than the image: only the centre tap sees data
         ConvCase {
@@ -269,6 +286,7 @@ fn conv_matches_reference() {
             dilation: 8,
             relu: false,
             residual: false,
+            up: false,
         },
         // width not a multiple of the 4-pixel tile, single row / column
         ConvCase {
@@ -282,6 +300,7 @@ fn conv_matches_reference() {
             dilation: 1,
             relu: true,
             residual: true,
+            up: false,
         },
         ConvCase {
             batch: 2,
@@ -294,6 +313,7 @@ fn conv_matches_reference() {
             dilation: 1,
             relu: false,
             residual: false,
+            up: false,
         },
     ];
     for c in fixed {
@@ -315,6 +335,7 @@ fn conv_matches_reference() {
             dilation: [1, 2, 4, 8][rng.random_range(0..4)],
             relu: rng.random_bool(0.5),
             residual: rng.random_bool(0.3),
+            up: rng.random_bool(0.3),
         };
         let c = if c.k == 1 {
             ConvCase { dilation: 1, ..c }

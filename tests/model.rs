@@ -79,6 +79,45 @@ fn f16_storage_stays_near_onnx_runtime() {
     }
 }
 
+/// Upsample-on-read: every upsample that feeds a conv is folded into it,
+/// and the network still meets the ONNX Runtime bound.
+#[test]
+fn fused_upsamples_match_onnx_runtime() {
+    let Some(ctx) = gpu() else { return };
+    let file = "golden_u2netp_181x237.safetensors";
+    let golden = load_golden(file);
+    let [n, _, h, w] = golden.shape;
+    let model = Arc::new(Model::builtin());
+    let count = |fuse: bool, f: &dyn Fn(&str) -> bool| {
+        let net = Network::gpu(&ctx, model.clone()).with_upsample_fusion(fuse);
+        let plan = net.plan(h, w, n).unwrap();
+        plan.dispatches.iter().filter(|d| f(&d.label)).count()
+    };
+    let upsamples = |l: &str| l == "upsample";
+    let reading = |l: &str| l.contains("_up");
+    // 5 side outputs are upsampled into the fuse tensor, not into a conv.
+    assert_eq!((count(false, &upsamples), count(false, &reading)), (38, 0));
+    assert_eq!((count(true, &upsamples), count(true, &reading)), (5, 33));
+    let net = Network::gpu(&ctx, model).with_upsample_fusion(true);
+    let out = net.infer(&golden.input, n, h, w).unwrap();
+    assert_matches_golden(&format!("fused {file}"), &out, &golden);
+}
+
+/// The fusion as a graph rewrite: the CPU reference gives the same maps
+/// for the fused graph (it upsamples inside the conv, in the same order).
+#[test]
+fn fused_graph_equals_unfused_on_the_cpu() {
+    let model = Model::builtin();
+    let (h, w) = (19, 26);
+    let input = random_vec(&mut rng(31), (3 * h * w) as usize, 2.0);
+    let plain = model.graph(h, w);
+    let fused = plain.clone().fusing_upsamples();
+    assert_eq!(fused.ops.len(), plain.ops.len() - 33);
+    let run =
+        |g: &u2cut::graph::Graph| u2cut::graph::cpu::run(g, &model.layers, &input, 1).unwrap();
+    assert_eq!(run(&plain), run(&fused));
+}
+
 /// The implicit-GEMM conv kernel on every layer, chosen through a tuning
 /// cache as a tuned run would, held to the same ONNX Runtime bound.
 #[test]

@@ -1,6 +1,7 @@
 // The parameters and bindings every conv kernel takes (conv.wgsl,
 // conv_gemm.wgsl), so one set of packed weights and one params struct
 // serve each. Keep in sync with src/kernels/conv.rs (ConvParams).
+// Needs shared/tensor.wgsl and shared/bilinear.wgsl.
 
 struct ConvParams {
     a: View,
@@ -13,14 +14,19 @@ struct ConvParams {
     tiles_x: u32,
     cout_blocks: u32,
     relu: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+    // The size of `a`: height x width, or smaller with UP_A.
+    a_height: u32,
+    a_width: u32,
+    _pad: u32,
 }
 
 override K: u32 = 3u;
 override DIL: u32 = 1u;
 override PAD: u32 = DIL * (K - 1u) / 2u;
+// Upsample-on-read: 1 = `a` is a_height x a_width and the conv reads it
+// through the bilinear resize to height x width (U²-Net's _upsample_like),
+// so the upsampled tensor is never written. Same arithmetic as upsample.wgsl.
+override UP_A: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: ConvParams;
 @group(0) @binding(1) var<storage, read> in_a: array<act>;
@@ -33,12 +39,23 @@ override PAD: u32 = DIL * (K - 1u) / 2u;
 @group(0) @binding(5) var<storage, read_write> dst: array<act>;
 @group(0) @binding(6) var<storage, read> res: array<act>;
 
-// Input channel ci (of the concatenation of a and b) at pixel pix.
-fn fetch_channel(n: u32, ci: u32, pix: u32) -> f32 {
+// `a`'s channel starting at `base`, upsampled, at pixel (y, x) of the output grid.
+fn fetch_up(base: u32, y: u32, x: u32) -> f32 {
+    let t = bilinear_taps(y, x, p.a_height, p.a_width, p.height, p.width);
+    let o = t.offsets + base;
+    return bilerp(t, vec4(f32(in_a[o.x]), f32(in_a[o.y]), f32(in_a[o.z]), f32(in_a[o.w])));
+}
+
+// Input channel ci (of the concatenation of a and b) at pixel (y, x).
+fn fetch_channel(n: u32, ci: u32, y: u32, x: u32) -> f32 {
     if ci < p.a.channels {
-        return f32(in_a[view_index(p.a, n, ci, pix)]);
+        let base = view_index(p.a, n, ci, 0u);
+        if UP_A != 0u {
+            return fetch_up(base, y, x);
+        }
+        return f32(in_a[base + y * p.width + x]);
     }
-    return f32(in_b[view_index(p.b, n, ci - p.a.channels, pix)]);
+    return f32(in_b[view_index(p.b, n, ci - p.a.channels, y * p.width + x)]);
 }
 
 fn activate(v: vec4<f32>) -> vec4<f32> {

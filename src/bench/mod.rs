@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use crate::gpu::TimingSource;
-use crate::graph::tune::TuneRow;
+use crate::graph::tune::Tuning;
 use crate::network::Network;
 use peak::Peak;
 
@@ -69,9 +69,12 @@ pub struct BenchReport {
     pub pct_of_peak_flops: Option<f64>,
     /// How many convs run each kernel ("direct", "gemm").
     pub conv_kernels: BTreeMap<String, usize>,
-    /// Set when this run tuned the plan (`bench --tune`): every conv's
-    /// time with each kernel and the choice.
-    pub tuning: Vec<TuneRow>,
+    /// Whether the plan reads its upsamples in the convs (upsample-on-read).
+    pub fused_upsamples: bool,
+    /// Set when this run tuned the plan (`bench --tune`): the plan's time
+    /// with and without upsample-on-read, every conv's time with each
+    /// kernel, and the choices.
+    pub tuning: Option<Tuning>,
     pub kernels: Vec<KernelRow>,
 }
 
@@ -172,7 +175,8 @@ pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchRepo
                 *counts.entry(k.name().to_owned()).or_default() += 1;
                 counts
             }),
-        tuning: Vec::new(),
+        fused_upsamples: plan.graph.upsamples_on_read(),
+        tuning: None,
         kernels,
     };
     report.set_peak(peak::lookup(&ctx.info.name));
@@ -235,10 +239,22 @@ impl BenchReport {
         s += &format!(
             "convs     {}{}\n",
             convs.join(", "),
-            if self.tuning.is_empty() {
-                ""
-            } else {
-                " (tuned in this run)"
+            match (&self.tuning, self.fused_upsamples) {
+                (Some(t), fused) => format!(
+                    ", {} (tuned in this run; batch {})",
+                    if fused {
+                        "upsample-on-read"
+                    } else {
+                        "separate upsamples"
+                    },
+                    t.plan_ms
+                        .iter()
+                        .map(|(k, ms)| format!("{ms:.2} ms {k}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                (None, true) => ", upsample-on-read".into(),
+                (None, false) => String::new(),
             }
         );
         if let Some(p) = &self.peak {

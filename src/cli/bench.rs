@@ -106,10 +106,13 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<()> {
         ),
     );
     let tuning = if args.tune {
-        note(global, "tuning the conv kernels of every layer");
-        net.tune(args.size, args.size, args.batch)?
+        note(
+            global,
+            "tuning: every conv kernel on every layer, with and without upsample-on-read",
+        );
+        Some(net.tune(args.size, args.size, args.batch)?)
     } else {
-        Vec::new()
+        None
     };
     let mut report = u2cut::bench::run(&net, args.size, args.batch, args.iters)?;
     report.tuning = tuning;

@@ -45,18 +45,10 @@ pub fn run(
         let v = |s: Slice| graph.view(s);
         match *op {
             Op::Conv {
-                layer,
-                a,
-                b,
-                residual,
-                dst: d,
+                layer, b, residual, ..
             } => {
                 let l = &layers[layer];
-                let (h, w) = graph.size(d);
-                let mut p = l.spec.params(v(a), b.map(v), v(d), h, w);
-                if let Some(r) = residual {
-                    p = p.with_residual(v(r));
-                }
+                let p = graph.conv_params(op, &l.spec);
                 // Reads are a, then b and residual where present.
                 let data = ConvData {
                     a: src(0),

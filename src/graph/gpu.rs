@@ -138,10 +138,10 @@ impl GpuPlan {
     pub fn conv_key(&self, i: usize, layers: &[ConvLayer]) -> Option<String> {
         let Op::Conv {
             layer,
+            a,
             b,
             residual,
             dst,
-            ..
         } = self.graph.ops[i]
         else {
             return None;
@@ -153,8 +153,18 @@ impl GpuPlan {
             precision: self.graph.info(dst).precision,
             concat: b.is_some(),
             residual: residual.is_some(),
+            upsample: self.graph.size(a) != self.graph.size(dst),
         };
         Some(conv.key())
+    }
+
+    /// The whole batch's GPU time, median of `runs` profiled runs (ms).
+    pub fn median_ms(&self, runs: usize) -> Result<f64> {
+        let mut spans = (0..runs.max(1))
+            .map(|_| Ok(self.ctx.time_dispatches(&self.dispatches)?.span))
+            .collect::<Result<Vec<f64>>>()?;
+        spans.sort_by(f64::total_cmp);
+        Ok(spans[spans.len() / 2])
     }
 
     /// Times every conv with every kernel (median of `repeats` runs each,
@@ -244,11 +254,7 @@ impl GpuPlan {
                 dst,
             } => {
                 let spec = &layers[layer].spec;
-                let (h, w) = g.size(dst);
-                let mut p = spec.params(v(a), b.map(v), v(dst), h, w);
-                if let Some(r) = residual {
-                    p = p.with_residual(v(r));
-                }
+                let p = g.conv_params(op, spec);
                 let (wb, bb) = &weights.convs[layer];
                 let buffers = ConvBuffers {
                     a: self.buffer(a),

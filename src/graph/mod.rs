@@ -8,7 +8,7 @@ pub mod planner;
 pub mod stats;
 pub mod tune;
 
-use crate::kernels::conv::ConvSpec;
+use crate::kernels::conv::{ConvParams, ConvSpec};
 use crate::kernels::{Precision, View};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -57,7 +57,8 @@ pub struct Slice {
 #[derive(Clone, Debug)]
 pub enum Op {
     /// Conv over the channel concatenation of `a` and `b`, plus
-    /// `residual` after the activation.
+    /// `residual` after the activation. An `a` smaller than `dst` is read
+    /// through the bilinear upsample to `dst`'s size (upsample-on-read).
     Conv {
         layer: usize,
         a: Slice,
@@ -214,6 +215,75 @@ impl Graph {
                 t.precision = precision;
             }
         }
+        self
+    }
+}
+
+impl Graph {
+    /// Conv params of a conv op: views, sizes, residual, upsample-on-read.
+    pub fn conv_params(&self, op: &Op, spec: &ConvSpec) -> ConvParams {
+        let Op::Conv {
+            a,
+            b,
+            residual,
+            dst,
+            ..
+        } = *op
+        else {
+            panic!("conv_params of a {op:?}");
+        };
+        let (h, w) = self.size(dst);
+        let mut p = spec.params(self.view(a), b.map(|b| self.view(b)), self.view(dst), h, w);
+        if let Some(r) = residual {
+            p = p.with_residual(self.view(r));
+        }
+        if self.size(a) != (h, w) {
+            p = p.with_upsampled_a(self.size(a));
+        }
+        p
+    }
+
+    /// Whether some conv reads its `a` input upsampled.
+    pub fn upsamples_on_read(&self) -> bool {
+        self.ops
+            .iter()
+            .any(|op| matches!(*op, Op::Conv { a, dst, .. } if self.size(a) != self.size(dst)))
+    }
+
+    /// The same network with every upsample that only feeds convs' `a`
+    /// input folded into those convs (upsample-on-read): the upsampled
+    /// tensor is never written, saving its write and reads.
+    pub fn fusing_upsamples(mut self) -> Graph {
+        let outputs: Vec<TensorId> = self.outputs.iter().map(|(_, s)| s.tensor).collect();
+        let mut fused = vec![false; self.ops.len()];
+        for (i, is_fused) in fused.iter_mut().enumerate() {
+            let Op::Upsample { src, dst } = self.ops[i] else {
+                continue;
+            };
+            let whole = dst.offset == 0 && dst.channels == self.info(dst).channels;
+            let readers: Vec<usize> = (0..self.ops.len())
+                .filter(|&j| self.ops[j].io().0.iter().any(|r| r.tensor == dst.tensor))
+                .collect();
+            let only_conv_a = readers.iter().all(|&j| {
+                matches!(self.ops[j], Op::Conv { a, b, residual, .. }
+                    if a == dst && b.is_none_or(|b| b.tensor != dst.tensor)
+                        && residual.is_none_or(|r| r.tensor != dst.tensor))
+            });
+            if !whole || outputs.contains(&dst.tensor) || readers.is_empty() || !only_conv_a {
+                continue;
+            }
+            for j in readers {
+                if let Op::Conv { a, .. } = &mut self.ops[j] {
+                    *a = src;
+                }
+            }
+            *is_fused = true;
+        }
+        let mut i = 0;
+        self.ops.retain(|_| {
+            i += 1;
+            !fused[i - 1]
+        });
         self
     }
 }

@@ -1,18 +1,31 @@
-//! The conv kernel tuner. Which [`ConvKernel`] is fastest depends on the
-//! adapter (llvmpipe pays for every workgroup barrier; a GPU pays for
-//! every global load) and on the layer's shape, so it is measured: each
-//! conv of a plan is timed with every kernel on the plan's own buffers and
-//! the fastest kept. Winners are cached on disk per adapter, keyed by the
-//! layer's shape, the input size and the batch, so later runs start tuned.
+//! The tuner. What is fastest depends on the adapter (llvmpipe pays for
+//! every workgroup barrier and every gathered load; a GPU pays for every
+//! byte of memory traffic) and on the layer's shape, so it is measured:
+//! - per conv, each [`ConvKernel`] on the plan's own buffers;
+//! - per plan, the whole batch with and without upsample-on-read.
+//!
+//! Winners are cached on disk per adapter, keyed by the layer's shape (or
+//! the plan's), the input size, the batch and the storage precision, so
+//! later runs start tuned.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::kernels::Precision;
 use crate::kernels::conv::{ConvKernel, ConvSpec};
+
+/// A whole tuning run: the plan-level choice and each conv's.
+#[derive(Clone, Debug, Serialize)]
+pub struct Tuning {
+    /// Median whole-batch time without and with upsample-on-read.
+    pub plan_ms: BTreeMap<String, f64>,
+    pub fuse_upsamples: bool,
+    /// The convs of the chosen plan.
+    pub convs: Vec<TuneRow>,
+}
 
 /// One conv's tuning: every kernel's median time and the winner.
 #[derive(Clone, Debug, Serialize)]
@@ -26,7 +39,8 @@ pub struct TuneRow {
 
 /// How a conv is run, as far as its speed goes: the layer's shape, the
 /// input size, the batch, the activations' storage, and whether it reads a
-/// concatenation or adds a residual (both change its memory traffic).
+/// concatenation, adds a residual or upsamples `a` on read (all change its
+/// memory traffic).
 pub struct ConvUse<'a> {
     pub spec: &'a ConvSpec,
     pub size: (u32, u32),
@@ -34,6 +48,7 @@ pub struct ConvUse<'a> {
     pub precision: Precision,
     pub concat: bool,
     pub residual: bool,
+    pub upsample: bool,
 }
 
 impl ConvUse<'_> {
@@ -48,21 +63,36 @@ impl ConvUse<'_> {
         } = *self.spec;
         let (h, w) = self.size;
         format!(
-            "{cin}>{cout} k{k} d{dilation} {h}x{w} b{} {}{}{}",
+            "{cin}>{cout} k{k} d{dilation} {h}x{w} b{} {}{}{}{}",
             self.batch,
             self.precision.name(),
             if self.concat { " cat" } else { "" },
             if self.residual { " res" } else { "" },
+            if self.upsample { " up" } else { "" },
         )
     }
 }
 
-/// The on-disk choices: adapter -> conv key -> kernel, as JSON.
+/// The key of a plan-level choice: size, batch and storage.
+pub fn plan_key((height, width): (u32, u32), batch: u32, precision: Precision) -> String {
+    format!("{height}x{width} b{batch} {}", precision.name())
+}
+
+/// One adapter's choices.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Choices {
+    /// Conv key -> kernel.
+    convs: BTreeMap<String, ConvKernel>,
+    /// Plan key -> whether upsamples are fused into the convs.
+    fuse_upsamples: BTreeMap<String, bool>,
+}
+
+/// The on-disk choices: adapter -> [`Choices`], as JSON.
 #[derive(Debug)]
 pub struct TuneCache {
     path: PathBuf,
     adapter: String,
-    all: BTreeMap<String, BTreeMap<String, ConvKernel>>,
+    all: BTreeMap<String, Choices>,
 }
 
 impl TuneCache {
@@ -103,15 +133,30 @@ impl TuneCache {
         &self.path
     }
 
+    /// The kernel chosen for a conv key.
     pub fn get(&self, key: &str) -> Option<ConvKernel> {
-        self.all.get(&self.adapter)?.get(key).copied()
+        self.all.get(&self.adapter)?.convs.get(key).copied()
     }
 
     pub fn insert(&mut self, key: String, kernel: ConvKernel) {
+        self.mine().convs.insert(key, kernel);
+    }
+
+    /// Whether upsamples are fused for a plan key.
+    pub fn fuse_upsamples(&self, plan: &str) -> Option<bool> {
         self.all
-            .entry(self.adapter.clone())
-            .or_default()
-            .insert(key, kernel);
+            .get(&self.adapter)?
+            .fuse_upsamples
+            .get(plan)
+            .copied()
+    }
+
+    pub fn set_fuse_upsamples(&mut self, plan: String, fuse: bool) {
+        self.mine().fuse_upsamples.insert(plan, fuse);
+    }
+
+    fn mine(&mut self) -> &mut Choices {
+        self.all.entry(self.adapter.clone()).or_default()
     }
 
     /// Writes the cache atomically (a temporary file renamed over it), so a
@@ -139,12 +184,13 @@ mod tests {
         let path = dir.path().join("sub/tune.json");
         let mut cache = TuneCache::open(&path, "gpu A").unwrap();
         cache.insert("k".into(), ConvKernel::Gemm);
+        cache.set_fuse_upsamples("p".into(), true);
         cache.save().unwrap();
-        assert_eq!(
-            TuneCache::open(&path, "gpu A").unwrap().get("k"),
-            Some(ConvKernel::Gemm)
-        );
-        assert_eq!(TuneCache::open(&path, "gpu B").unwrap().get("k"), None);
+        let a = TuneCache::open(&path, "gpu A").unwrap();
+        assert_eq!(a.get("k"), Some(ConvKernel::Gemm));
+        assert_eq!(a.fuse_upsamples("p"), Some(true));
+        let b = TuneCache::open(&path, "gpu B").unwrap();
+        assert_eq!((b.get("k"), b.fuse_upsamples("p")), (None, None));
         std::fs::write(&path, "{oops").unwrap();
         let err = TuneCache::open(&path, "gpu A").unwrap_err().to_string();
         assert!(err.contains("tune.json") && err.contains("not a u2cut tuning cache"));

@@ -2,12 +2,14 @@
 //! `dilation * (K - 1) / 2`, bias, optional ReLU, input = channel
 //! concatenation of views `a` and `b`, and optionally a residual tensor
 //! added after the ReLU (U²-Net's RSU output, fused into its last conv).
+//! `a` may be smaller than the output: it is then read through U²-Net's
+//! bilinear upsample (upsample-on-read, see [`ConvParams::with_upsampled_a`]).
 
 use anyhow::{Result, ensure};
 use bytemuck::{Pod, Zeroable};
 use rayon::prelude::*;
 
-use super::{Bound, Precision, View, f32_bytes};
+use super::{Bound, Precision, SpatialParams, View, f32_bytes};
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};
 
 /// Output pixels per invocation (`PX` in conv.wgsl).
@@ -58,7 +60,10 @@ pub struct ConvParams {
     pub tiles_x: u32,
     pub cout_blocks: u32,
     pub relu: u32,
-    pub _pad: [u32; 3],
+    /// The size of `a`: the output's, or smaller when upsampled on read.
+    pub a_height: u32,
+    pub a_width: u32,
+    pub _pad: u32,
 }
 
 impl ConvParams {
@@ -69,6 +74,21 @@ impl ConvParams {
             "conv residual channels"
         );
         Self { residual, ..self }
+    }
+
+    /// Reads `a` (of `height x width`) through the bilinear resize to the
+    /// output's size, as upsample.wgsl computes it.
+    pub fn with_upsampled_a(self, (a_height, a_width): (u32, u32)) -> Self {
+        Self {
+            a_height,
+            a_width,
+            ..self
+        }
+    }
+
+    /// Whether `a` is upsampled on read.
+    pub fn upsamples_a(&self) -> bool {
+        (self.a_height, self.a_width) != (self.height, self.width)
     }
 }
 
@@ -134,7 +154,9 @@ impl ConvSpec {
             tiles_x: width.div_ceil(PX),
             cout_blocks: self.cout.div_ceil(OCB),
             relu: u32::from(self.relu),
-            _pad: [0; 3],
+            a_height: height,
+            a_width: width,
+            _pad: 0,
         }
     }
 
@@ -199,16 +221,22 @@ pub fn dispatch(
         "conv kernel size {} (only 1 and 3 are implemented)",
         spec.k
     );
+    let name = format!(
+        "conv{k}x{k}_d{d}{up}",
+        k = spec.k,
+        d = spec.dilation,
+        up = if p.upsamples_a() { "_up" } else { "" }
+    );
     let (shader, label, groups, channel_groups) = match kernel {
         ConvKernel::Direct => (
             shaders::CONV,
-            format!("conv{k}x{k}_d{d}", k = spec.k, d = spec.dilation),
+            name,
             groups_for(u64::from(p.height) * u64::from(p.tiles_x)),
             p.cout_blocks,
         ),
         ConvKernel::Gemm => (
             shaders::CONV_GEMM,
-            format!("conv{k}x{k}_d{d}_gemm", k = spec.k, d = spec.dilation),
+            format!("{name}_gemm"),
             u64::from(p.height * p.width).div_ceil(u64::from(GEMM_TILE.0)),
             spec.cout.div_ceil(GEMM_TILE.1),
         ),
@@ -224,6 +252,7 @@ pub fn dispatch(
     let mut d = DispatchBuilder::new(ctx, shader.storing(precision), "main")
         .constant("K", spec.k)
         .constant("DIL", spec.dilation)
+        .constant("UP_A", u32::from(p.upsamples_a()))
         .build(
             label,
             p,
@@ -240,8 +269,10 @@ pub fn dispatch(
         )?;
     let pixels = u64::from(batch) * u64::from(p.height * p.width);
     d.flops = spec.flops(p.height, p.width) * u64::from(batch);
-    let channels = spec.cin + spec.cout + p.residual.channels;
-    d.bytes = precision.bytes(pixels * u64::from(channels)) + f32_bytes(spec.weight_len() as u64);
+    let a_pixels = u64::from(batch) * u64::from(p.a_height * p.a_width);
+    let channels = p.b.channels + spec.cout + p.residual.channels;
+    let activations = a_pixels * u64::from(p.a.channels) + pixels * u64::from(channels);
+    d.bytes = precision.bytes(activations) + f32_bytes(spec.weight_len() as u64);
     Ok(d)
 }
 
@@ -251,6 +282,21 @@ pub fn dispatch(
 /// 8 pixels x 16 channels per invocation; here each output plane is one
 /// task, filled tap by tap in the same summation order.
 pub fn cpu(spec: &ConvSpec, p: &ConvParams, batch: u32, data: &ConvData, dst: &mut [f32]) {
+    if p.upsamples_a() {
+        // The upsample first, as the unfused graph computes it.
+        let plane = p.height * p.width;
+        let up = View::whole(p.a.channels, plane);
+        let resize = SpatialParams::new(p.a, up, (p.a_height, p.a_width), (p.height, p.width));
+        let mut a = vec![0.0; up.len(batch) as usize];
+        super::upsample::cpu(&resize, batch, data.a, &mut a);
+        let p = ConvParams {
+            a: up,
+            a_height: p.height,
+            a_width: p.width,
+            ..*p
+        };
+        return cpu(spec, &p, batch, &ConvData { a: &a, ..*data }, dst);
+    }
     let ConvData {
         a,
         b,
