@@ -3,6 +3,8 @@
 //! buffers from the memory plan, then every dispatch with its pipeline and
 //! bind group. Running a plan is one upload, one submit, one read-back.
 
+use std::collections::BTreeMap;
+
 use anyhow::{Context as _, Result, bail, ensure};
 
 use super::planner::{self, MemoryPlan};
@@ -168,7 +170,9 @@ impl GpuPlan {
     }
 
     /// Times every conv with every kernel (median of `repeats` runs each,
-    /// on this plan's buffers) and switches each to the fastest.
+    /// on this plan's buffers) and switches each to the fastest. Convs that
+    /// share a tuning key share the choice: the kernel with the least time
+    /// summed over them, so the cache holds one answer per key.
     pub fn tune(
         &mut self,
         layers: &[ConvLayer],
@@ -176,6 +180,7 @@ impl GpuPlan {
         repeats: usize,
     ) -> Result<Vec<TuneRow>> {
         let mut rows = Vec::new();
+        let mut convs = Vec::new(); // (op index, row index)
         for i in 0..self.graph.ops.len() {
             let Some(key) = self.conv_key(i, layers) else {
                 continue;
@@ -183,29 +188,48 @@ impl GpuPlan {
             let Op::Conv { layer, .. } = self.graph.ops[i] else {
                 unreachable!("conv_key is Some only for convs")
             };
-            let mut ms = Vec::new();
+            let mut ms = BTreeMap::new();
             for kernel in ConvKernel::ALL {
                 let runs = (0..repeats.max(1))
                     .map(|_| self.record(&self.graph.ops[i], layers, weights, kernel))
                     .collect::<Result<Vec<_>>>()?;
                 let mut times = self.ctx.time_dispatches(&runs)?.times;
                 times.sort_by(f64::total_cmp);
-                ms.push((kernel, times[times.len() / 2]));
+                ms.insert(kernel.name().to_owned(), times[times.len() / 2]);
             }
-            let (chosen, _) = *ms
-                .iter()
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .expect("at least one kernel");
+            convs.push((i, rows.len()));
+            rows.push(TuneRow {
+                layer: layers[layer].name.clone(),
+                key,
+                ms,
+                chosen: ConvKernel::default(),
+            });
+        }
+        let mut totals: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
+        for r in &rows {
+            for (kernel, ms) in &r.ms {
+                *totals.entry(&r.key).or_default().entry(kernel).or_default() += ms;
+            }
+        }
+        let best: BTreeMap<String, ConvKernel> = totals
+            .iter()
+            .map(|(key, t)| {
+                let fastest = t
+                    .iter()
+                    .min_by(|a, b| a.1.total_cmp(b.1))
+                    .expect("a kernel")
+                    .0;
+                let kernel = ConvKernel::ALL.into_iter().find(|k| k.name() == *fastest);
+                ((*key).to_owned(), kernel.expect("timed kernels are known"))
+            })
+            .collect();
+        for (i, r) in convs {
+            let chosen = best[&rows[r].key];
+            rows[r].chosen = chosen;
             if self.conv_kernels[i] != Some(chosen) {
                 self.dispatches[i] = self.record(&self.graph.ops[i], layers, weights, chosen)?;
                 self.conv_kernels[i] = Some(chosen);
             }
-            rows.push(TuneRow {
-                layer: layers[layer].name.clone(),
-                key,
-                ms: ms.iter().map(|(k, t)| (k.name().to_owned(), *t)).collect(),
-                chosen,
-            });
         }
         Ok(rows)
     }
