@@ -8,7 +8,9 @@
 # Steps, each under its own time limit so the whole run stays under 6 minutes:
 #   1. unpack the bundle; install the Vulkan loader if the machine lacks one
 #   2. the GPU test suite (U2CUT_REQUIRE_GPU=1: no adapter is a failure)
-#   3. `u2cut bench` of u2netp and u2net at 320x320, batch 1, 8 and 32
+#   3. `u2cut bench --tune` of u2netp and u2net at 320x320, batch 1, 8 and
+#      32, in f32 and f16 (the tuning cache is RESULTS_DIR/tune.json, so
+#      the reference runs below use the tuned kernels too)
 #   4. tools/torch_u2net.py --check (the PyTorch model against the ORT
 #      goldens), then tools/bench_reference.py: u2cut against PyTorch eager
 #      (cuDNN; fp32, and fp16 channels_last), alternately in the same run
@@ -93,18 +95,22 @@ step 60 python3 tools/torch_u2net.py --check --device "${TORCH:-cuda}" 2>&1 | te
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 
 # 3. and 4. Benchmarks, then the alternating reference runs.
-log "bench (u2cut bench --size S --batch B --json)"
+log "bench (u2cut bench --tune --size S --batch B, f32 then f16)"
+export U2CUT_TUNE_CACHE=$results/tune.json
 for model in ${MODELS:-u2netp u2net}; do
     for size in ${SIZES:-320}; do
         for batch in ${BATCHES:-1 8 32}; do
             tag=${model}_${size}_b${batch}
-            if step 60 "$u2cut" -q bench --model "$model" --size "$size" --batch "$batch" \
-                --iters "${ITERS:-10}" >"$results/bench_$tag.txt" 2>&1; then
-                log "  $tag: $(grep -h '^throughput' "$results/bench_$tag.txt")"
-            else
-                status=1
-                log "  $tag: FAILED (bench_$tag.txt)"
-            fi
+            for precision in f32 f16; do
+                out=$results/bench_${tag}_$precision.txt
+                if step 90 "$u2cut" -q --precision "$precision" bench --tune --model "$model" \
+                    --size "$size" --batch "$batch" --iters "${ITERS:-10}" >"$out" 2>&1; then
+                    log "  $tag $precision: $(grep -h '^throughput' "$out"); $(grep -h '^convs' "$out")"
+                else
+                    status=1
+                    log "  $tag $precision: FAILED ($(basename "$out"))"
+                fi
+            done
             if step 120 python3 tools/bench_reference.py --u2cut "$u2cut" --model "$model" \
                 --size "$size" --batch "$batch" --iters "${ITERS:-10}" --rounds "${ROUNDS:-3}" \
                 --torch "${TORCH:-cuda}" --json "$results/reference_$tag.json" >"$results/reference_$tag.txt" 2>&1; then
