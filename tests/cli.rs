@@ -558,3 +558,67 @@ fn out_dir_that_is_a_file_is_a_usage_error() {
     );
     assert!(err.contains("--out-dir"), "{err}");
 }
+
+/// The tuning cache only changes speed: a broken one is named in a warning
+/// and the command goes on with the default kernels.
+#[test]
+fn a_broken_tuning_cache_is_warned_about_and_ignored() {
+    let dir = TempDir::new().unwrap();
+    let (h, w) = (16u32, 20u32);
+    let x = dir.path().join("x.npy");
+    write_npy(
+        &x,
+        &[1, 3, h.into(), w.into()],
+        &random_input(3, (3 * h * w) as usize),
+        npyz::Order::C,
+    );
+    let cache = dir.path().join("tune.json");
+    std::fs::write(&cache, "{oops").unwrap();
+    let out_dir = dir.path().join("out");
+    let out = run_ok(
+        u2cut(&[
+            "infer",
+            "--input-tensor",
+            path_str(&x),
+            "-o",
+            path_str(&out_dir),
+        ])
+        .env("U2CUT_TUNE_CACHE", &cache),
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning")
+            && err.contains(path_str(&cache))
+            && err.contains("not a u2cut tuning cache"),
+        "{err}"
+    );
+    assert_eq!(listing(&out_dir).len(), 7);
+    assert_eq!(
+        std::fs::read_to_string(&cache).unwrap(),
+        "{oops",
+        "the broken cache is left as it was"
+    );
+}
+
+/// `--precision` is about GPU storage: the CPU reference says it ignores it.
+#[test]
+fn precision_on_the_cpu_is_warned_about() {
+    let dir = TempDir::new().unwrap();
+    let x = dir.path().join("x.npy");
+    write_npy(&x, &[1, 3, 8, 8], &random_input(4, 3 * 64), npyz::Order::C);
+    let out = run_ok(&mut u2cut(&[
+        "--cpu",
+        "--precision",
+        "f16",
+        "infer",
+        "--input-tensor",
+        path_str(&x),
+        "-o",
+        path_str(&dir.path().join("out")),
+    ]));
+    assert!(
+        stderr(&out).contains("--precision applies to the GPU"),
+        "{}",
+        stderr(&out)
+    );
+}
