@@ -15,6 +15,10 @@ set -euo pipefail
 
 root=$(pwd)
 out=.gpu
+# The commit the binaries are built from (read first: the tree may change
+# while cargo runs); "-dirty" if tracked files differ from it.
+commit=$(git rev-parse HEAD)
+git diff --quiet HEAD -- || commit="$commit-dirty"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$out" "$stage/bin" "$stage/tests" "$stage/debs"
@@ -49,6 +53,6 @@ apt-get $o update -qq
 (cd "$stage/debs" && apt-get $o download -qq libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 rm -rf "$lists"
 
-git rev-parse HEAD >"$stage/commit"
+echo "$commit" >"$stage/commit"
 tar -C "$stage" -cf - . | xz -T1 --lzma2=preset=6e,dict=192MiB >"$out/bundle.tar.xz"
 echo "wrote $out/bundle.tar.xz ($(du -h "$out/bundle.tar.xz" | cut -f1)) for commit $(cat "$stage/commit")"
