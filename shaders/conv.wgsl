@@ -20,6 +20,13 @@
 
 const PX: u32 = 8u;
 
+// Vector loads: 1 when every row starts at a multiple of 4 elements (width
+// divisible by 4), so 4 neighbouring inputs are one aligned vec4 load. The
+// same buffers are bound a second time as vec4 arrays for it.
+override VEC: u32 = 0u;
+@group(0) @binding(7) var<storage, read> in_a4: array<vec4<act>>;
+@group(0) @binding(8) var<storage, read> in_b4: array<vec4<act>>;
+
 // Accumulators: acc{pixel}_{q} holds channels 4q..4q+3. Named variables,
 // not an array: dynamically indexed private arrays spill on some drivers.
 var<private> acc0_0: vec4<f32>;
@@ -72,8 +79,20 @@ fn fetch_or_zero(from_b: bool, base: u32, y: u32, x: i32) -> f32 {
     return f32(in_a[base + y * p.width + u32(x)]);
 }
 
-// Four input pixels from column x of row y, zero outside the image.
+// Four input pixels from column x of row y, zero outside the image. With
+// VEC and x a multiple of 4 the four are one aligned load, all inside or
+// all outside the row.
 fn fetch4(from_b: bool, base: u32, y: u32, x: i32) -> vec4<f32> {
+    if VEC != 0u && (x & 3) == 0 && (from_b || UP_A == 0u) {
+        if x < 0 || x >= i32(p.width) {
+            return vec4(0.0);
+        }
+        let i = (base + y * p.width + u32(x)) / 4u;
+        if from_b {
+            return vec4<f32>(in_b4[i]);
+        }
+        return vec4<f32>(in_a4[i]);
+    }
     return vec4(
         fetch_or_zero(from_b, base, y, x),
         fetch_or_zero(from_b, base, y, x + 1),
@@ -194,10 +213,15 @@ fn main(
             let row = u32(iy);
             if K == 3u && DIL == 1u {
                 // The three taps of a row overlap: columns x0-1 .. x0+8
-                // serve all 24 of their inputs with 10 loads.
-                let r0 = fetch4(from_b, base, row, i32(x0) - 1);
-                let r1 = fetch4(from_b, base, row, i32(x0) + 3);
-                let r2 = vec2(fetch_or_zero(from_b, base, row, i32(x0) + 7), fetch_or_zero(from_b, base, row, i32(x0) + 8));
+                // serve all 24 of their inputs with 10 loads (with VEC, two
+                // of them vec4: x0 .. x0+7).
+                let left = fetch_or_zero(from_b, base, row, i32(x0) - 1);
+                let v0 = fetch4(from_b, base, row, i32(x0));
+                let v1 = fetch4(from_b, base, row, i32(x0) + 4);
+                let right = fetch_or_zero(from_b, base, row, i32(x0) + 8);
+                let r0 = vec4(left, v0.xyz);
+                let r1 = vec4(v0.w, v1.xyz);
+                let r2 = vec2(v1.w, right);
                 tap(w, r0, r1);
                 tap(w + 4u, vec4(r0.yzw, r1.x), vec4(r1.yzw, r2.x));
                 tap(w + 8u, vec4(r0.zw, r1.xy), vec4(r1.zw, r2));

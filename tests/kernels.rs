@@ -316,7 +316,63 @@ fn conv_matches_reference() {
             up: false,
         },
     ];
-    for c in fixed {
+    // Widths divisible by 4: the direct kernel's vec4 loads (with b and a
+    // residual; dilation 2 mixes vector and scalar loads; 1x1).
+    let vec_cases = [
+        ConvCase {
+            batch: 2,
+            ca: 5,
+            cb: 3,
+            cout: 17,
+            h: 7,
+            w: 20,
+            k: 3,
+            dilation: 1,
+            relu: true,
+            residual: true,
+            up: false,
+        },
+        ConvCase {
+            batch: 1,
+            ca: 6,
+            cb: 2,
+            cout: 9,
+            h: 9,
+            w: 12,
+            k: 3,
+            dilation: 2,
+            relu: false,
+            residual: false,
+            up: false,
+        },
+        ConvCase {
+            batch: 2,
+            ca: 7,
+            cb: 0,
+            cout: 3,
+            h: 5,
+            w: 8,
+            k: 1,
+            dilation: 1,
+            relu: false,
+            residual: false,
+            up: false,
+        },
+        ConvCase {
+            batch: 1,
+            ca: 4,
+            cb: 4,
+            cout: 16,
+            h: 10,
+            w: 16,
+            k: 3,
+            dilation: 1,
+            relu: true,
+            residual: false,
+            up: true,
+        },
+    ];
+    for c in fixed.into_iter().chain(vec_cases) {
         check_conv(&ctx, &mut rng, c);
     }
     for _ in 0..12 {

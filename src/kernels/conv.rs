@@ -249,24 +249,25 @@ pub fn dispatch(
             "{label}: {batch} images x {channel_groups} channel blocks exceed the adapter's workgroup limit; use a smaller batch"
         );
     };
-    let mut d = DispatchBuilder::new(ctx, shader.storing(precision), "main")
+    let mut bindings = vec![
+        (1, a),
+        (2, b.unwrap_or(a)),
+        (3, weights),
+        (4, bias),
+        (5, dst.buffer),
+        (6, residual.unwrap_or(a)),
+    ];
+    let mut builder = DispatchBuilder::new(ctx, shader.storing(precision), "main")
         .constant("K", spec.k)
         .constant("DIL", spec.dilation)
-        .constant("UP_A", u32::from(p.upsamples_a()))
-        .build(
-            label,
-            p,
-            &[
-                (1, a),
-                (2, b.unwrap_or(a)),
-                (3, weights),
-                (4, bias),
-                (5, dst.buffer),
-                (6, residual.unwrap_or(a)),
-            ],
-            groups,
-            z,
-        )?;
+        .constant("UP_A", u32::from(p.upsamples_a()));
+    if kernel == ConvKernel::Direct {
+        // conv.wgsl reads a and b as vec4 arrays too, when rows start at
+        // multiples of 4 elements.
+        bindings.extend([(7, a), (8, b.unwrap_or(a))]);
+        builder = builder.constant("VEC", u32::from(p.width.is_multiple_of(4)));
+    }
+    let mut d = builder.build(label, p, &bindings, groups, z)?;
     let pixels = u64::from(batch) * u64::from(p.height * p.width);
     d.flops = spec.flops(p.height, p.width) * u64::from(batch);
     let a_pixels = u64::from(batch) * u64::from(p.a_height * p.a_width);
