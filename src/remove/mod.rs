@@ -187,19 +187,19 @@ impl Remover {
         product: Product,
     ) -> Result<Removed> {
         let opts = &self.options;
+        let engine = || match self.net.context() {
+            Some(ctx) => Engine::Gpu(ctx),
+            None => Engine::Cpu,
+        };
         let mask = if opts.post_process && composed.is_none() {
-            post::post_process(&mask)
+            post::post_process(engine(), &mask)?
         } else {
             mask
         };
         let matted;
         let (img, mask) = match &opts.matting {
             Some(m) => {
-                let engine = match self.net.context() {
-                    Some(ctx) => Engine::Gpu(ctx),
-                    None => Engine::Cpu,
-                };
-                let refined = matting::refine(engine, img, &mask, m)?;
+                let refined = matting::refine(engine(), img, &mask, m)?;
                 // The estimated colours, under the input's own alpha.
                 matted = RgbaImage::from_fn(img.width(), img.height(), |x, y| {
                     let [r, g, b] = refined.foreground.get_pixel(x, y).0.map(to8);
