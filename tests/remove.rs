@@ -578,6 +578,38 @@ fn subject_box_and_post_process_reference() {
     assert!(p.pixels().all(|v| v.0[0] == 0 || v.0[0] == 255));
 }
 
+/// A solver capped before it converges still writes its alpha, and says so
+/// for that file (even with -q).
+#[test]
+fn alpha_matting_that_stops_early_is_warned_about() {
+    let s = Scratch::new();
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/remove/photo.png");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_u2cut"));
+    cmd.current_dir(s.dir.path())
+        .args([
+            "-q",
+            "remove",
+            photo.to_str().unwrap(),
+            "-o",
+            "matted.png",
+            "--mask",
+            "-a",
+        ])
+        .args(["--matting-max-iterations", "2"])
+        .stdin(Stdio::null());
+    let (_, err) = expect_code(cmd, 0);
+    assert!(
+        err.contains("warning: ")
+            && err.contains("photo.png")
+            && err.contains("stopped before converging"),
+        "{err}"
+    );
+    assert!(s.path("matted.png").exists());
+    let mut cmd = s.remove(&["x.png", "--matting-max-iterations", "5"]);
+    let (_, err) = expect_code(&mut cmd, 2);
+    assert!(err.contains("add -a"), "{err}");
+}
+
 /// `remove -a` is rembg's -a: the mask of `remove --mask`, made a trimap and
 /// matted at full size, i.e. what `u2cut matte --mask` does with that mask.
 /// The built-in model on a real photo, so the trimap has sure regions.
@@ -594,7 +626,8 @@ fn alpha_matting_refines_the_mask_like_matte() {
     };
     let photo = photo.to_str().unwrap();
     u2cut(&["-q", "remove", photo, "-o", "mask.png", "--mask"]);
-    u2cut(&["-q", "remove", photo, "-o", "matted.png", "--mask", "-a"]);
+    let (_, err) = u2cut(&["-q", "remove", photo, "-o", "matted.png", "--mask", "-a"]);
+    assert!(!err.contains("warning"), "{err}");
     u2cut(&[
         "-q",
         "matte",

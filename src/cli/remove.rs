@@ -23,7 +23,7 @@ use u2cut::Remover;
 use u2cut::io::encode::encode;
 use u2cut::io::paths::{self, Job, OutputNaming, Sink, Source};
 use u2cut::io::{DEFAULT_MAX_PIXELS, Decoded, Format, open_bytes, open_file, write_atomic};
-use u2cut::matting::{GuidedOptions, MattingOptions, Method, TrimapOptions};
+use u2cut::matting::{CfOptions, GuidedOptions, MattingOptions, Method, TrimapOptions};
 use u2cut::remove::{Background, DEFAULT_BATCH, Options, Product, Removed};
 
 use super::{GlobalArgs, InputContext as _, bail_input, input_error, load_model, open_network};
@@ -134,6 +134,10 @@ pub struct RemoveArgs {
     /// Alpha matting: erosion of the sure regions, in pixels [default: 10]
     #[arg(long, value_name = "PIXELS")]
     pub matting_erode: Option<u32>,
+    /// Alpha matting: the solver's iteration cap per pyramid level; a
+    /// file whose solver stops at it gets a warning [default: 5000]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub matting_max_iterations: Option<u32>,
 }
 
 fn parse_color(s: &str) -> std::result::Result<[u8; 4], String> {
@@ -208,7 +212,8 @@ struct Done<'a> {
 
 /// What happened to an input.
 enum Outcome {
-    Written,
+    /// Written, with a warning about the result if any.
+    Written(Option<String>),
     /// Could not be read or decoded (exit code 2).
     BadInput(anyhow::Error),
     /// Could not be processed or written (exit code 1).
@@ -361,7 +366,7 @@ impl Run<'_> {
                 self.write(&self.jobs[done.job], done.removed)
             });
             let outcome = match written {
-                Ok(()) => Outcome::Written,
+                Ok(warning) => Outcome::Written(warning),
                 Err(e) => Outcome::Failed(e),
             };
             if events
@@ -376,7 +381,15 @@ impl Run<'_> {
         }
     }
 
-    fn write(&self, job: &Job, removed: Removed) -> Result<()> {
+    /// Writes the output; returns a warning about its quality, if any.
+    fn write(&self, job: &Job, removed: Removed) -> Result<Option<String>> {
+        let warning = removed.matting.filter(|r| r.stopped_early()).map(|r| {
+            format!(
+                "alpha matting stopped before converging ({:?} at the full size); \
+                 the alpha may be rough (`u2cut matte` takes --max-iterations)",
+                r.status()
+            )
+        });
         let img = match (self.product, removed.image) {
             (Product::Cutout, Some(image)) => DynamicImage::ImageRgba8(image),
             _ => DynamicImage::ImageLuma8(removed.mask),
@@ -389,7 +402,7 @@ impl Run<'_> {
                 let mut out = std::io::stdout().lock();
                 out.write_all(&bytes)
                     .and_then(|()| out.flush())
-                    .context("writing to stdout")
+                    .context("writing to stdout")?;
             }
             Sink::File(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -397,9 +410,10 @@ impl Run<'_> {
                         .with_context(|| format!("cannot create the folder {}", dir.display()))?;
                 }
                 write_atomic(path, |w| encode(w, &img, format, quality))
-                    .with_context(|| format!("writing {}", path.display()))
+                    .with_context(|| format!("writing {}", path.display()))?;
             }
         }
+        Ok(warning)
     }
 }
 
@@ -439,7 +453,8 @@ fn output_format(args: &RemoveArgs, file_output: Option<&Path>) -> Result<Format
 fn check_usage(args: &RemoveArgs) -> Result<()> {
     let tuned = args.matting_fg_threshold.is_some()
         || args.matting_bg_threshold.is_some()
-        || args.matting_erode.is_some();
+        || args.matting_erode.is_some()
+        || args.matting_max_iterations.is_some();
     if tuned && !args.alpha_matting {
         bail_input!("--matting-* options tune alpha matting: add -a/--alpha-matting");
     }
@@ -456,11 +471,16 @@ fn matting_options(args: &RemoveArgs) -> Option<MattingOptions> {
     }
     args.alpha_matting.then(|| {
         let d = TrimapOptions::default();
+        let cf = CfOptions::default();
         MattingOptions {
             trimap: TrimapOptions {
                 fg_threshold: args.matting_fg_threshold.unwrap_or(d.fg_threshold),
                 bg_threshold: args.matting_bg_threshold.unwrap_or(d.bg_threshold),
                 erode_size: args.matting_erode.unwrap_or(d.erode_size),
+            },
+            cf: CfOptions {
+                max_iterations: args.matting_max_iterations.unwrap_or(cf.max_iterations),
+                ..cf
             },
             ..MattingOptions::default()
         }
@@ -693,9 +713,12 @@ impl Report {
 
     fn event(&mut self, job: &Job, outcome: Outcome) {
         match outcome {
-            Outcome::Written => {
+            Outcome::Written(warning) => {
                 self.written += 1;
                 self.tick();
+                if let Some(w) = warning {
+                    self.line(format!("u2cut: warning: {}: {w}", job.name()));
+                }
                 if !self.quiet && self.bar.is_none() {
                     let to = match &job.sink {
                         Sink::File(p) => p.display().to_string(),

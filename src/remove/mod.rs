@@ -27,7 +27,7 @@ use crate::Network;
 use crate::kernels::View;
 use crate::kernels::pixels::{self, Compose, ComposeParams, MaskParams, NormalizeParams};
 use crate::kernels::resample::{self, Image8, Resize};
-use crate::matting::{self, Engine, MattingOptions};
+use crate::matting::{self, CfReport, Engine, MattingOptions};
 
 /// The network's input side, as rembg feeds U²-Net.
 pub const NET_SIZE: u32 = 320;
@@ -90,6 +90,9 @@ pub struct Removed {
     pub mask: GrayImage,
     /// The cutout or composite ([`Product::Cutout`] only).
     pub image: Option<RgbaImage>,
+    /// The closed-form matting solver's account, with `matting` on (see
+    /// [`CfReport::stopped_early`]).
+    pub matting: Option<CfReport>,
 }
 
 /// The background remover: a network (GPU or CPU) and what to make. See
@@ -197,9 +200,11 @@ impl Remover {
             mask
         };
         let matted;
+        let mut report = None;
         let (img, mask) = match &opts.matting {
             Some(m) => {
                 let refined = matting::refine(engine(), img, &mask, m)?;
+                report = refined.report.clone();
                 // The estimated colours, under the input's own alpha.
                 matted = RgbaImage::from_fn(img.width(), img.height(), |x, y| {
                     let [r, g, b] = refined.foreground.get_pixel(x, y).0.map(to8);
@@ -232,7 +237,11 @@ impl Remover {
                 .is_none_or(|i| i.dimensions() == mask.dimensions()),
             "internal: cutout and mask sizes differ"
         );
-        Ok(Removed { mask, image })
+        Ok(Removed {
+            mask,
+            image,
+            matting: report,
+        })
     }
 }
 
