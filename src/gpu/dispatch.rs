@@ -132,12 +132,12 @@ impl Dispatch {
 
 impl GpuContext {
     /// Records all dispatches, whole, into one compute pass and submits them once.
-    pub fn run(&self, dispatches: &[Dispatch]) {
+    pub fn run<'a>(&self, dispatches: impl IntoIterator<Item = &'a Dispatch>) {
         self.run_images(dispatches, u32::MAX);
     }
 
     /// Like [`GpuContext::run`] for the first `images` images of each dispatch.
-    pub fn run_images(&self, dispatches: &[Dispatch], images: u32) {
+    pub fn run_images<'a>(&self, dispatches: impl IntoIterator<Item = &'a Dispatch>, images: u32) {
         let mut encoder = self.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());

@@ -31,7 +31,7 @@
 use anyhow::{Result, bail, ensure};
 use rayon::prelude::*;
 
-use super::gpu::{GpuPlane, GpuRgba, read_words, submit, upload_words};
+use super::gpu::{GpuPlane, GpuRgba, read_words, upload_words};
 use super::{Engine, Plane};
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::matting::{
@@ -300,7 +300,7 @@ fn pyramid_gpu(
         )?);
         flag_buffers.push((buffer, (tx * ty) as usize));
     }
-    submit(ctx, &dispatches);
+    ctx.run(&dispatches);
     let flags = flag_buffers
         .iter()
         .map(|(b, n)| read_words(ctx, b, *n))
@@ -416,7 +416,7 @@ fn solve_level_gpu(
         status: Status::Nothing,
     };
     if p.n_tiles == 0 {
-        submit(ctx, [&scatter]);
+        ctx.run([&scatter]);
         return Ok((alpha, report));
     }
     let (lap_w, lap_p) = (d(Step::LapWindows)?, d(Step::LapPixels)?);
@@ -466,7 +466,7 @@ fn solve_level_gpu(
         let n = options.check_every.min(options.max_iterations - recorded);
         let prefix: &[&Dispatch] = if first { &start } else { &[] };
         let body = (0..n).flat_map(|_| step.iter().copied());
-        submit(ctx, prefix.iter().copied().chain(body));
+        ctx.run(prefix.iter().copied().chain(body));
         first = false;
         recorded += n;
         let s = ctx.read(&level.red, 0, scalar::PARTIALS)?;
@@ -474,7 +474,7 @@ fn solve_level_gpu(
             break s;
         }
     };
-    submit(ctx, [&scatter]);
+    ctx.run([&scatter]);
     report.iterations = scalars[scalar::ITERS] as u32;
     report.residual = relative(scalars[scalar::RR], scalars[scalar::BB]);
     report.status = match scalars[scalar::DONE] {
@@ -526,7 +526,7 @@ pub fn laplacian_gpu(
         .iter()
         .map(|s| s.dispatch(ctx, &level.p, &b))
         .collect::<Result<Vec<_>>>()?;
-    submit(ctx, &dispatches);
+    ctx.run(&dispatches);
     let lv = level.read_dense(ctx, &level.q)?;
     let diag = level
         .read_dense(ctx, &level.invdiag)?
@@ -581,17 +581,14 @@ pub fn solve_gpu(
                     (h, w),
                 );
                 upsampled = ctx.storage("cf upsampled init", u64::from(w) * u64::from(h) * 4);
-                submit(
+                ctx.run([&upsample::dispatch(
                     ctx,
-                    [&upsample::dispatch(
-                        ctx,
-                        Precision::F32,
-                        &p,
-                        1,
-                        &c.buffer,
-                        &upsampled,
-                    )?],
-                );
+                    Precision::F32,
+                    &p,
+                    1,
+                    &c.buffer,
+                    &upsampled,
+                )?]);
                 &upsampled
             }
         };

@@ -8,7 +8,7 @@
 use anyhow::{Result, ensure};
 use image::Rgb32FImage;
 
-use super::gpu::{GpuColors, GpuPlane, GpuRgba, submit};
+use super::gpu::{GpuColors, GpuPlane, GpuRgba};
 use super::{Engine, Plane};
 use crate::gpu::{GpuContext, groups_for};
 use crate::kernels::foreground::{self as kernel, Buffers, ForegroundParams, Packed, Step};
@@ -128,7 +128,7 @@ pub fn estimate_gpu(
         }
         prev_size = size;
     }
-    submit(ctx, &out);
+    ctx.run(&out);
     let [[f0, _], [f1, _]] = pairs;
     Ok(if current == 0 { f0 } else { f1 })
 }

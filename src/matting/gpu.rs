@@ -6,7 +6,7 @@ use image::Rgb32FImage;
 use wgpu::util::DeviceExt as _;
 
 use super::Plane;
-use crate::gpu::{Dispatch, GpuContext};
+use crate::gpu::GpuContext;
 use crate::kernels::foreground::{Packed, unpack};
 
 const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
@@ -31,21 +31,6 @@ pub(crate) fn read_words(ctx: &GpuContext, buffer: &wgpu::Buffer, len: usize) ->
         0,
         len as u64 * 4,
     )?))
-}
-
-/// Records the dispatches, in order, into one compute pass and submits it:
-/// [`GpuContext::run`] for lists that repeat a few recorded dispatches.
-pub(crate) fn submit<'a>(ctx: &GpuContext, dispatches: impl IntoIterator<Item = &'a Dispatch>) {
-    let mut encoder = ctx.device.create_command_encoder(&Default::default());
-    {
-        let mut pass = encoder.begin_compute_pass(&Default::default());
-        for d in dispatches {
-            pass.set_pipeline(&d.pipeline);
-            pass.set_bind_group(0, &d.bind_group, &[]);
-            pass.dispatch_workgroups(d.groups[0], d.groups[1], d.groups[2]);
-        }
-    }
-    ctx.queue.submit([encoder.finish()]);
 }
 
 /// A one-channel f32 image on the GPU (mask, trimap, alpha), row-major.

@@ -5,7 +5,7 @@
 
 use anyhow::{Result, ensure};
 
-use super::gpu::{GpuPlane, GpuRgba, submit};
+use super::gpu::{GpuPlane, GpuRgba};
 use super::{Engine, Plane};
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::filter::{self, Border, FilterParams};
@@ -107,7 +107,7 @@ pub fn guided_gpu(
         [&coeffs, &tmp, &coeff_means],
     )?);
     out.push(Step::Apply.dispatch(ctx, &p, &[&image.buffer, &coeff_means, &dst.buffer])?);
-    submit(ctx, &out);
+    ctx.run(&out);
     Ok(dst)
 }
 

@@ -12,7 +12,7 @@
 
 use anyhow::Result;
 
-use super::gpu::{GpuPlane, submit};
+use super::gpu::GpuPlane;
 use super::{Engine, Plane};
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::components::{self, ComponentParams};
@@ -362,7 +362,7 @@ pub fn morph(
         Engine::Gpu(ctx) => {
             let src = GpuPlane::upload(ctx, "morph in", src);
             let (dst, dispatches) = morph_gpu(ctx, &src, element, op, border)?;
-            submit(ctx, &dispatches);
+            ctx.run(&dispatches);
             dst.read(ctx)
         }
     }

@@ -7,7 +7,7 @@
 
 use anyhow::Result;
 
-use super::gpu::{GpuPlane, submit};
+use super::gpu::GpuPlane;
 use super::morph::{self, Border, Element, MorphOp};
 use super::{Engine, Plane};
 use crate::gpu::{Dispatch, GpuContext};
@@ -78,7 +78,7 @@ pub fn record_gpu(
 /// The trimap of `mask`, computed on the GPU (submitted, not waited for).
 pub fn trimap_gpu(ctx: &GpuContext, mask: &GpuPlane, options: &TrimapOptions) -> Result<GpuPlane> {
     let (trimap, dispatches) = record_gpu(ctx, mask, options)?;
-    submit(ctx, &dispatches);
+    ctx.run(&dispatches);
     Ok(trimap)
 }
 
