@@ -74,14 +74,19 @@ impl Scratch {
         p
     }
 
-    /// `u2cut remove -m tiny ARGS` in this folder.
-    fn remove(&self, args: &[&str]) -> Command {
+    /// `u2cut ARGS` in this folder, with no stdin.
+    fn u2cut(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_u2cut"));
         cmd.current_dir(self.dir.path())
-            .arg("remove")
-            .args(["-m", &self.model()])
             .args(args)
             .stdin(Stdio::null());
+        cmd
+    }
+
+    /// `u2cut remove -m tiny ARGS` in this folder.
+    fn remove(&self, args: &[&str]) -> Command {
+        let mut cmd = self.u2cut(&["remove", "-m", &self.model()]);
+        cmd.args(args);
         cmd
     }
 }
@@ -584,19 +589,9 @@ fn subject_box_and_post_process_reference() {
 fn alpha_matting_that_stops_early_is_warned_about() {
     let s = Scratch::new();
     let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/remove/photo.png");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_u2cut"));
-    cmd.current_dir(s.dir.path())
-        .args([
-            "-q",
-            "remove",
-            photo.to_str().unwrap(),
-            "-o",
-            "matted.png",
-            "--mask",
-            "-a",
-        ])
-        .args(["--matting-max-iterations", "2"])
-        .stdin(Stdio::null());
+    let photo = photo.to_str().unwrap();
+    let mut cmd = s.u2cut(&["-q", "remove", photo, "-o", "matted.png", "--mask", "-a"]);
+    cmd.args(["--matting-max-iterations", "2"]);
     let (_, err) = expect_code(cmd, 0);
     assert!(
         err.contains("warning: ")
@@ -617,13 +612,7 @@ fn alpha_matting_that_stops_early_is_warned_about() {
 fn alpha_matting_refines_the_mask_like_matte() {
     let s = Scratch::new();
     let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/remove/photo.png");
-    let u2cut = |args: &[&str]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_u2cut"));
-        cmd.current_dir(s.dir.path())
-            .args(args)
-            .stdin(Stdio::null());
-        expect_code(cmd, 0)
-    };
+    let u2cut = |args: &[&str]| expect_code(s.u2cut(args), 0);
     let photo = photo.to_str().unwrap();
     u2cut(&["-q", "remove", photo, "-o", "mask.png", "--mask"]);
     let (_, err) = u2cut(&["-q", "remove", photo, "-o", "matted.png", "--mask", "-a"]);
@@ -684,13 +673,7 @@ fn guided_refinement_changes_only_the_edges() {
     let s = Scratch::new();
     let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/remove/photo.png");
     let photo = photo.to_str().unwrap();
-    let u2cut = |args: &[&str]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_u2cut"));
-        cmd.current_dir(s.dir.path())
-            .args(args)
-            .stdin(Stdio::null());
-        expect_code(cmd, 0)
-    };
+    let u2cut = |args: &[&str]| expect_code(s.u2cut(args), 0);
     u2cut(&["-q", "remove", photo, "-o", "mask.png", "--mask"]);
     u2cut(&[
         "-q",

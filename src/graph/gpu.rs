@@ -179,57 +179,59 @@ impl GpuPlan {
         weights: &GpuWeights,
         repeats: usize,
     ) -> Result<Vec<TuneRow>> {
-        let mut rows = Vec::new();
-        let mut convs = Vec::new(); // (op index, row index)
+        // (op index, key, median ms per kernel in ConvKernel::ALL order)
+        let mut timed = Vec::new();
         for i in 0..self.graph.ops.len() {
             let Some(key) = self.conv_key(i, layers) else {
                 continue;
             };
-            let Op::Conv { layer, .. } = self.graph.ops[i] else {
-                unreachable!("conv_key is Some only for convs")
-            };
-            let mut ms = BTreeMap::new();
-            for kernel in ConvKernel::ALL {
+            let mut ms = [0.0; ConvKernel::ALL.len()];
+            for (t, kernel) in ms.iter_mut().zip(ConvKernel::ALL) {
                 let runs = (0..repeats.max(1))
                     .map(|_| self.record(&self.graph.ops[i], layers, weights, kernel))
                     .collect::<Result<Vec<_>>>()?;
                 let mut times = self.ctx.time_dispatches(&runs)?.times;
                 times.sort_by(f64::total_cmp);
-                ms.insert(kernel.name().to_owned(), times[times.len() / 2]);
+                *t = times[times.len() / 2];
             }
-            convs.push((i, rows.len()));
-            rows.push(TuneRow {
-                layer: layers[layer].name.clone(),
-                key,
-                ms,
-                chosen: ConvKernel::default(),
-            });
+            timed.push((i, key, ms));
         }
-        let mut totals: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
-        for r in &rows {
-            for (kernel, ms) in &r.ms {
-                *totals.entry(&r.key).or_default().entry(kernel).or_default() += ms;
+        let mut totals: BTreeMap<&str, [f64; ConvKernel::ALL.len()]> = BTreeMap::new();
+        for (_, key, ms) in &timed {
+            let sum = totals.entry(key).or_default();
+            for (s, t) in sum.iter_mut().zip(ms) {
+                *s += t;
             }
         }
-        let best: BTreeMap<String, ConvKernel> = totals
+        let best: BTreeMap<&str, ConvKernel> = totals
             .iter()
-            .map(|(key, t)| {
-                let fastest = t
-                    .iter()
-                    .min_by(|a, b| a.1.total_cmp(b.1))
-                    .expect("a kernel")
-                    .0;
-                let kernel = ConvKernel::ALL.into_iter().find(|k| k.name() == *fastest);
-                ((*key).to_owned(), kernel.expect("timed kernels are known"))
+            .map(|(&key, sums)| {
+                let fastest = (0..sums.len())
+                    .min_by(|&a, &b| sums[a].total_cmp(&sums[b]))
+                    .expect("a kernel");
+                (key, ConvKernel::ALL[fastest])
             })
             .collect();
-        for (i, r) in convs {
-            let chosen = best[&rows[r].key];
-            rows[r].chosen = chosen;
-            if self.conv_kernels[i] != Some(chosen) {
-                self.dispatches[i] = self.record(&self.graph.ops[i], layers, weights, chosen)?;
-                self.conv_kernels[i] = Some(chosen);
+        let mut rows = Vec::new();
+        for (i, key, ms) in &timed {
+            let chosen = best[key.as_str()];
+            if self.conv_kernels[*i] != Some(chosen) {
+                self.dispatches[*i] = self.record(&self.graph.ops[*i], layers, weights, chosen)?;
+                self.conv_kernels[*i] = Some(chosen);
             }
+            let Op::Conv { layer, .. } = self.graph.ops[*i] else {
+                unreachable!("conv_key is Some only for convs")
+            };
+            rows.push(TuneRow {
+                layer: layers[layer].name.clone(),
+                key: key.clone(),
+                ms: ConvKernel::ALL
+                    .iter()
+                    .zip(ms)
+                    .map(|(k, &t)| (k.name().to_owned(), t))
+                    .collect(),
+                chosen,
+            });
         }
         Ok(rows)
     }

@@ -217,9 +217,7 @@ impl Graph {
         }
         self
     }
-}
 
-impl Graph {
     /// Conv params of a conv op: views, sizes, residual, upsample-on-read.
     pub fn conv_params(&self, op: &Op, spec: &ConvSpec) -> ConvParams {
         let Op::Conv {
@@ -279,11 +277,8 @@ impl Graph {
             }
             *is_fused = true;
         }
-        let mut i = 0;
-        self.ops.retain(|_| {
-            i += 1;
-            !fused[i - 1]
-        });
+        let mut fused = fused.into_iter();
+        self.ops.retain(|_| !fused.next().expect("one flag per op"));
         self
     }
 }
