@@ -155,6 +155,7 @@ fn check_conv_in(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase, precision: Pre
     let gbias = ctx.upload("bias", &conv::pack_bias(&spec, &bias));
     let runs: Vec<_> = ConvKernel::ALL
         .iter()
+        .filter(|k| k.runs_on(ctx))
         .map(|&kernel| {
             let gout = upload(&out);
             let buffers = conv::ConvBuffers {

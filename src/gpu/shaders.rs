@@ -31,6 +31,7 @@ macro_rules! shader {
 const ACT_F32: &str = "alias act = f32;";
 
 pub const CONV: Shader = shader!("conv");
+pub const CONV_SUBGROUP: Shader = shader!("conv_subgroup");
 pub const CONV_GEMM: Shader = shader!("conv_gemm");
 pub const BATCHNORM: Shader = shader!("batchnorm");
 pub const POOL: Shader = shader!("pool");
@@ -49,6 +50,7 @@ pub const GUIDED: Shader = shader!("guided");
 /// Every kernel family, for validation and pipeline warm-up.
 pub const ALL: &[Shader] = &[
     CONV,
+    CONV_SUBGROUP,
     CONV_GEMM,
     BATCHNORM,
     POOL,
@@ -86,6 +88,10 @@ const SHARED: &[(&str, &str)] = &[
     (
         "shared/bilinear.wgsl",
         include_str!("../../shaders/shared/bilinear.wgsl"),
+    ),
+    (
+        "shared/conv_direct.wgsl",
+        include_str!("../../shaders/shared/conv_direct.wgsl"),
     ),
 ];
 

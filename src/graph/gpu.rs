@@ -185,8 +185,12 @@ impl GpuPlan {
             let Some(key) = self.conv_key(i, layers) else {
                 continue;
             };
-            let mut ms = [0.0; ConvKernel::ALL.len()];
+            // Kernels this adapter cannot run stay at infinity.
+            let mut ms = [f64::INFINITY; ConvKernel::ALL.len()];
             for (t, kernel) in ms.iter_mut().zip(ConvKernel::ALL) {
+                if !kernel.runs_on(&self.ctx) {
+                    continue;
+                }
                 let runs = (0..repeats.max(1))
                     .map(|_| self.record(&self.graph.ops[i], layers, weights, kernel))
                     .collect::<Result<Vec<_>>>()?;
@@ -228,6 +232,7 @@ impl GpuPlan {
                 ms: ConvKernel::ALL
                     .iter()
                     .zip(ms)
+                    .filter(|(_, t)| t.is_finite())
                     .map(|(k, &t)| (k.name().to_owned(), t))
                     .collect(),
                 chosen,

@@ -27,18 +27,44 @@ pub enum ConvKernel {
     /// conv.wgsl: 8 pixels x 16 channels per invocation from global memory.
     #[default]
     Direct,
+    /// conv_subgroup.wgsl: the direct kernel with each weight loaded once
+    /// per subgroup and broadcast (subgroups of 8 lanes or more).
+    Subgroup,
     /// conv_gemm.wgsl: implicit GEMM over workgroup-memory tiles.
     Gemm,
 }
 
 impl ConvKernel {
-    pub const ALL: [ConvKernel; 2] = [ConvKernel::Direct, ConvKernel::Gemm];
+    pub const ALL: [ConvKernel; 3] = [ConvKernel::Direct, ConvKernel::Subgroup, ConvKernel::Gemm];
 
     /// The name in reports and the tuning cache.
     pub fn name(self) -> &'static str {
         match self {
             ConvKernel::Direct => "direct",
+            ConvKernel::Subgroup => "subgroup",
             ConvKernel::Gemm => "gemm",
+        }
+    }
+
+    /// Whether this adapter can run the kernel: the subgroup variant
+    /// broadcasts from lanes 0-7, so its subgroups must have 8 or more.
+    pub fn runs_on(self, ctx: &GpuContext) -> bool {
+        match self {
+            ConvKernel::Subgroup => {
+                ctx.features.contains(wgpu::Features::SUBGROUP) && ctx.info.subgroup_min_size >= 8
+            }
+            ConvKernel::Direct | ConvKernel::Gemm => true,
+        }
+    }
+
+    /// The kernel for convs that were never tuned: the subgroup variant on
+    /// CPU adapters (llvmpipe, where it is 1.5x faster: BENCHMARKS.md),
+    /// else the direct kernel. `u2cut bench --tune` measures them all.
+    pub fn untuned(ctx: &GpuContext) -> Self {
+        if ctx.info.device_type == wgpu::DeviceType::Cpu && ConvKernel::Subgroup.runs_on(ctx) {
+            ConvKernel::Subgroup
+        } else {
+            ConvKernel::Direct
         }
     }
 }
@@ -227,11 +253,19 @@ pub fn dispatch(
         d = spec.dilation,
         up = if p.upsamples_a() { "_up" } else { "" }
     );
+    ensure!(
+        kernel.runs_on(ctx),
+        "{name}: the {} kernel needs subgroups of at least 8 lanes, which {} lacks",
+        kernel.name(),
+        ctx.info.name
+    );
+    let direct_groups = groups_for(u64::from(p.height) * u64::from(p.tiles_x));
     let (shader, label, groups, channel_groups) = match kernel {
-        ConvKernel::Direct => (
-            shaders::CONV,
-            name,
-            groups_for(u64::from(p.height) * u64::from(p.tiles_x)),
+        ConvKernel::Direct => (shaders::CONV, name, direct_groups, p.cout_blocks),
+        ConvKernel::Subgroup => (
+            shaders::CONV_SUBGROUP,
+            format!("{name}_subgroup"),
+            direct_groups,
             p.cout_blocks,
         ),
         ConvKernel::Gemm => (
@@ -261,9 +295,9 @@ pub fn dispatch(
         .constant("K", spec.k)
         .constant("DIL", spec.dilation)
         .constant("UP_A", u32::from(p.upsamples_a()));
-    if kernel == ConvKernel::Direct {
-        // conv.wgsl reads a and b as vec4 arrays too, when rows start at
-        // multiples of 4 elements.
+    if kernel != ConvKernel::Gemm {
+        // The direct kernels read a and b as vec4 arrays too, when rows
+        // start at multiples of 4 elements.
         bindings.extend([(7, a), (8, b.unwrap_or(a))]);
         builder = builder.constant("VEC", u32::from(p.width.is_multiple_of(4)));
     }
