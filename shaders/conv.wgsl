@@ -9,11 +9,14 @@
 
 // Input row r's multiply-adds, weights from w (`lane` is unused here).
 fn taps(w: u32, lane: u32, r: RowTaps) {
-    tap(r.v0, r.u0, weights[w], weights[w + 1u], weights[w + 2u], weights[w + 3u]);
-    if K == 3u {
-        tap(r.v1, r.u1, weights[w + 4u], weights[w + 5u], weights[w + 6u], weights[w + 7u]);
-        tap(r.v2, r.u2, weights[w + 8u], weights[w + 9u], weights[w + 10u], weights[w + 11u]);
+    let t0 = TapWeights(weights[w], weights[w + 1u], weights[w + 2u], weights[w + 3u]);
+    if K == 1u {
+        row(r, t0, TapWeights(), TapWeights());
+        return;
     }
+    let t1 = TapWeights(weights[w + 4u], weights[w + 5u], weights[w + 6u], weights[w + 7u]);
+    let t2 = TapWeights(weights[w + 8u], weights[w + 9u], weights[w + 10u], weights[w + 11u]);
+    row(r, t0, t1, t2);
 }
 
 @compute @workgroup_size(WG)

@@ -18,12 +18,15 @@
 // clamped by WebGPU's bounds rules; nothing reads those values.
 fn taps(w: u32, lane: u32, r: RowTaps) {
     let a = weights[w + lane];
-    tap(r.v0, r.u0, subgroupBroadcast(a, 0u), subgroupBroadcast(a, 1u), subgroupBroadcast(a, 2u), subgroupBroadcast(a, 3u));
-    if K == 3u {
-        let b = weights[w + 8u + lane];
-        tap(r.v1, r.u1, subgroupBroadcast(a, 4u), subgroupBroadcast(a, 5u), subgroupBroadcast(a, 6u), subgroupBroadcast(a, 7u));
-        tap(r.v2, r.u2, subgroupBroadcast(b, 0u), subgroupBroadcast(b, 1u), subgroupBroadcast(b, 2u), subgroupBroadcast(b, 3u));
+    let t0 = TapWeights(subgroupBroadcast(a, 0u), subgroupBroadcast(a, 1u), subgroupBroadcast(a, 2u), subgroupBroadcast(a, 3u));
+    if K == 1u {
+        row(r, t0, TapWeights(), TapWeights());
+        return;
     }
+    let b = weights[w + 8u + lane];
+    let t1 = TapWeights(subgroupBroadcast(a, 4u), subgroupBroadcast(a, 5u), subgroupBroadcast(a, 6u), subgroupBroadcast(a, 7u));
+    let t2 = TapWeights(subgroupBroadcast(b, 0u), subgroupBroadcast(b, 1u), subgroupBroadcast(b, 2u), subgroupBroadcast(b, 3u));
+    row(r, t0, t1, t2);
 }
 
 @compute @workgroup_size(WG)

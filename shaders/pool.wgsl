@@ -13,24 +13,21 @@ fn main(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = invocation_index(wg, nwg, li);
-    let out_plane = p.out_h * p.out_w;
-    if e >= p.dst.channels * out_plane {
+    let r = row_tile(invocation_index(wg, nwg, li), p.dst.channels, p.out_h, p.out_w);
+    if r.c >= p.dst.channels {
         return;
     }
     let n = wg.z;
-    let c = e / out_plane;
-    let oy = (e % out_plane) / p.out_w;
-    let ox = e % p.out_w;
-    let y0 = oy * 2u;
-    let x0 = ox * 2u;
-    let y1 = min(y0 + 1u, p.in_h - 1u);
-    let x1 = min(x0 + 1u, p.in_w - 1u);
     // Clamping repeats a border pixel instead of skipping it: same maximum.
-    let base = view_index(p.src, n, c, 0u);
-    let m = max(
-        max(src[base + y0 * p.in_w + x0], src[base + y0 * p.in_w + x1]),
-        max(src[base + y1 * p.in_w + x0], src[base + y1 * p.in_w + x1]),
-    );
-    dst[view_index(p.dst, n, c, oy * p.out_w + ox)] = m;
+    let top = view_index(p.src, n, r.c, r.oy * 2u * p.in_w);
+    let bottom = view_index(p.src, n, r.c, min(r.oy * 2u + 1u, p.in_h - 1u) * p.in_w);
+    let dst_row = view_index(p.dst, n, r.c, r.oy * p.out_w);
+    for (var i = 0u; i < SPX; i++) {
+        let ox = r.ox0 + i;
+        if ox < p.out_w {
+            let x0 = ox * 2u;
+            let x1 = min(x0 + 1u, p.in_w - 1u);
+            dst[dst_row + ox] = max(max(src[top + x0], src[top + x1]), max(src[bottom + x0], src[bottom + x1]));
+        }
+    }
 }

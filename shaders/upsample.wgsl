@@ -16,17 +16,20 @@ fn main(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let e = invocation_index(wg, nwg, li);
-    let out_plane = p.out_h * p.out_w;
-    if e >= p.dst.channels * out_plane {
+    let r = row_tile(invocation_index(wg, nwg, li), p.dst.channels, p.out_h, p.out_w);
+    if r.c >= p.dst.channels {
         return;
     }
     let n = wg.z;
-    let c = e / out_plane;
-    let oy = (e % out_plane) / p.out_w;
-    let ox = e % p.out_w;
-    let t = bilinear_taps(oy, ox, p.in_h, p.in_w, p.out_h, p.out_w);
-    let o = t.offsets + view_index(p.src, n, c, 0u);
-    let v = vec4(f32(src[o.x]), f32(src[o.y]), f32(src[o.z]), f32(src[o.w]));
-    dst[view_index(p.dst, n, c, oy * p.out_w + ox)] = act(bilerp(t, v));
+    let src_plane = view_index(p.src, n, r.c, 0u);
+    let dst_row = view_index(p.dst, n, r.c, r.oy * p.out_w);
+    for (var i = 0u; i < SPX; i++) {
+        let ox = r.ox0 + i;
+        if ox < p.out_w {
+            let t = bilinear_taps(r.oy, ox, p.in_h, p.in_w, p.out_h, p.out_w);
+            let o = t.offsets + src_plane;
+            let v = vec4(f32(src[o.x]), f32(src[o.y]), f32(src[o.z]), f32(src[o.w]));
+            dst[dst_row + ox] = act(bilerp(t, v));
+        }
+    }
 }

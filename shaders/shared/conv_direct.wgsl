@@ -161,41 +161,66 @@ fn channel(from_b: bool, base: u32, y: u32, x0: u32, w: u32, lane: u32) {
     }
 }
 
-// One input channel, one tap: 8 pixels (v, u) times 16 output channels
-// (w0..w3, four each).
-fn tap(v: vec4<f32>, u: vec4<f32>, w0: vec4<f32>, w1: vec4<f32>, w2: vec4<f32>, w3: vec4<f32>) {
-    acc0_0 = fma(vec4(v.x), w0, acc0_0);
-    acc0_1 = fma(vec4(v.x), w1, acc0_1);
-    acc0_2 = fma(vec4(v.x), w2, acc0_2);
-    acc0_3 = fma(vec4(v.x), w3, acc0_3);
-    acc1_0 = fma(vec4(v.y), w0, acc1_0);
-    acc1_1 = fma(vec4(v.y), w1, acc1_1);
-    acc1_2 = fma(vec4(v.y), w2, acc1_2);
-    acc1_3 = fma(vec4(v.y), w3, acc1_3);
-    acc2_0 = fma(vec4(v.z), w0, acc2_0);
-    acc2_1 = fma(vec4(v.z), w1, acc2_1);
-    acc2_2 = fma(vec4(v.z), w2, acc2_2);
-    acc2_3 = fma(vec4(v.z), w3, acc2_3);
-    acc3_0 = fma(vec4(v.w), w0, acc3_0);
-    acc3_1 = fma(vec4(v.w), w1, acc3_1);
-    acc3_2 = fma(vec4(v.w), w2, acc3_2);
-    acc3_3 = fma(vec4(v.w), w3, acc3_3);
-    acc4_0 = fma(vec4(u.x), w0, acc4_0);
-    acc4_1 = fma(vec4(u.x), w1, acc4_1);
-    acc4_2 = fma(vec4(u.x), w2, acc4_2);
-    acc4_3 = fma(vec4(u.x), w3, acc4_3);
-    acc5_0 = fma(vec4(u.y), w0, acc5_0);
-    acc5_1 = fma(vec4(u.y), w1, acc5_1);
-    acc5_2 = fma(vec4(u.y), w2, acc5_2);
-    acc5_3 = fma(vec4(u.y), w3, acc5_3);
-    acc6_0 = fma(vec4(u.z), w0, acc6_0);
-    acc6_1 = fma(vec4(u.z), w1, acc6_1);
-    acc6_2 = fma(vec4(u.z), w2, acc6_2);
-    acc6_3 = fma(vec4(u.z), w3, acc6_3);
-    acc7_0 = fma(vec4(u.w), w0, acc7_0);
-    acc7_1 = fma(vec4(u.w), w1, acc7_1);
-    acc7_2 = fma(vec4(u.w), w2, acc7_2);
-    acc7_3 = fma(vec4(u.w), w3, acc7_3);
+// The weights of one tap for the block's 16 output channels, 4 per vec4.
+struct TapWeights {
+    q0: vec4<f32>,
+    q1: vec4<f32>,
+    q2: vec4<f32>,
+    q3: vec4<f32>,
+}
+
+// Three taps of one pixel into one accumulator quad, in tap order (the
+// CPU reference's summation order).
+fn mac3(acc: vec4<f32>, x: vec3<f32>, w0: vec4<f32>, w1: vec4<f32>, w2: vec4<f32>) -> vec4<f32> {
+    return fma(vec4(x.z), w2, fma(vec4(x.y), w1, fma(vec4(x.x), w0, acc)));
+}
+
+// One input row: its K taps (t0..t2) for 8 pixels times 16 output
+// channels. Accumulator by accumulator, all three taps at once, so that
+// on llvmpipe, where the 128 accumulators live on the stack, each is
+// loaded and stored once per row rather than once per tap. K = 1 passes
+// zero weights (and zero inputs) for taps 1 and 2, which add exactly 0.
+fn row(r: RowTaps, t0: TapWeights, t1: TapWeights, t2: TapWeights) {
+    let x0 = vec3(r.v0.x, r.v1.x, r.v2.x);
+    acc0_0 = mac3(acc0_0, x0, t0.q0, t1.q0, t2.q0);
+    acc0_1 = mac3(acc0_1, x0, t0.q1, t1.q1, t2.q1);
+    acc0_2 = mac3(acc0_2, x0, t0.q2, t1.q2, t2.q2);
+    acc0_3 = mac3(acc0_3, x0, t0.q3, t1.q3, t2.q3);
+    let x1 = vec3(r.v0.y, r.v1.y, r.v2.y);
+    acc1_0 = mac3(acc1_0, x1, t0.q0, t1.q0, t2.q0);
+    acc1_1 = mac3(acc1_1, x1, t0.q1, t1.q1, t2.q1);
+    acc1_2 = mac3(acc1_2, x1, t0.q2, t1.q2, t2.q2);
+    acc1_3 = mac3(acc1_3, x1, t0.q3, t1.q3, t2.q3);
+    let x2 = vec3(r.v0.z, r.v1.z, r.v2.z);
+    acc2_0 = mac3(acc2_0, x2, t0.q0, t1.q0, t2.q0);
+    acc2_1 = mac3(acc2_1, x2, t0.q1, t1.q1, t2.q1);
+    acc2_2 = mac3(acc2_2, x2, t0.q2, t1.q2, t2.q2);
+    acc2_3 = mac3(acc2_3, x2, t0.q3, t1.q3, t2.q3);
+    let x3 = vec3(r.v0.w, r.v1.w, r.v2.w);
+    acc3_0 = mac3(acc3_0, x3, t0.q0, t1.q0, t2.q0);
+    acc3_1 = mac3(acc3_1, x3, t0.q1, t1.q1, t2.q1);
+    acc3_2 = mac3(acc3_2, x3, t0.q2, t1.q2, t2.q2);
+    acc3_3 = mac3(acc3_3, x3, t0.q3, t1.q3, t2.q3);
+    let x4 = vec3(r.u0.x, r.u1.x, r.u2.x);
+    acc4_0 = mac3(acc4_0, x4, t0.q0, t1.q0, t2.q0);
+    acc4_1 = mac3(acc4_1, x4, t0.q1, t1.q1, t2.q1);
+    acc4_2 = mac3(acc4_2, x4, t0.q2, t1.q2, t2.q2);
+    acc4_3 = mac3(acc4_3, x4, t0.q3, t1.q3, t2.q3);
+    let x5 = vec3(r.u0.y, r.u1.y, r.u2.y);
+    acc5_0 = mac3(acc5_0, x5, t0.q0, t1.q0, t2.q0);
+    acc5_1 = mac3(acc5_1, x5, t0.q1, t1.q1, t2.q1);
+    acc5_2 = mac3(acc5_2, x5, t0.q2, t1.q2, t2.q2);
+    acc5_3 = mac3(acc5_3, x5, t0.q3, t1.q3, t2.q3);
+    let x6 = vec3(r.u0.z, r.u1.z, r.u2.z);
+    acc6_0 = mac3(acc6_0, x6, t0.q0, t1.q0, t2.q0);
+    acc6_1 = mac3(acc6_1, x6, t0.q1, t1.q1, t2.q1);
+    acc6_2 = mac3(acc6_2, x6, t0.q2, t1.q2, t2.q2);
+    acc6_3 = mac3(acc6_3, x6, t0.q3, t1.q3, t2.q3);
+    let x7 = vec3(r.u0.w, r.u1.w, r.u2.w);
+    acc7_0 = mac3(acc7_0, x7, t0.q0, t1.q0, t2.q0);
+    acc7_1 = mac3(acc7_1, x7, t0.q1, t1.q1, t2.q1);
+    acc7_2 = mac3(acc7_2, x7, t0.q2, t1.q2, t2.q2);
+    acc7_3 = mac3(acc7_3, x7, t0.q3, t1.q3, t2.q3);
 }
 
 fn store_pixel(n: u32, cb: u32, y: u32, x: u32, c0: vec4<f32>, c1: vec4<f32>, c2: vec4<f32>, c3: vec4<f32>) {

@@ -41,3 +41,23 @@ fn linear_group(wg: vec3<u32>, nwg: vec3<u32>) -> u32 {
 fn invocation_index(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
     return linear_group(wg, nwg) * WG + li;
 }
+
+// Pooling and resizing: each invocation writes SPX adjacent outputs of one
+// output row, so the index arithmetic (integer divisions, which llvmpipe
+// does lane by lane) and the row's source coordinates are paid once per
+// SPX outputs. Keep in sync with kernels::SPATIAL_PX.
+const SPX: u32 = 4u;
+
+struct RowTile {
+    c: u32,
+    oy: u32,
+    // The first of the tile's SPX columns; some may be past the row's end.
+    ox0: u32,
+}
+
+// Tile t of `channels` planes of out_h x out_w, or c = channels past the last.
+fn row_tile(t: u32, channels: u32, out_h: u32, out_w: u32) -> RowTile {
+    let tiles_x = (out_w + SPX - 1u) / SPX;
+    let row = t / tiles_x;
+    return RowTile(row / out_h, row % out_h, (t % tiles_x) * SPX);
+}

@@ -266,13 +266,20 @@ impl BenchReport {
                 opt(self.pct_of_peak_flops, 2),
             );
         }
+        let w = self
+            .kernels
+            .iter()
+            .map(|k| k.name.len())
+            .max()
+            .unwrap_or(0)
+            .max(14);
         s += &format!(
-            "{:<14} {:>6} {:>11} {:>7} {:>10} {:>9} {:>8} {:>8}\n",
+            "{:<w$} {:>6} {:>11} {:>7} {:>10} {:>9} {:>8} {:>8}\n",
             "kernel", "calls", "total ms", "share", "GFLOP/s", "GB/s", "%FLOP", "%BW"
         );
         for k in &self.kernels {
             s += &format!(
-                "{:<14} {:>6} {:>11.3} {:>6.1}% {:>10.2} {:>9.2} {:>8} {:>8}\n",
+                "{:<w$} {:>6} {:>11.3} {:>6.1}% {:>10.2} {:>9.2} {:>8} {:>8}\n",
                 k.name,
                 k.calls,
                 k.total_ms,

@@ -145,8 +145,12 @@ impl Precision {
     }
 }
 
-/// Records a pooling or resizing kernel: one invocation per output element,
-/// activations stored in `precision`.
+/// Outputs per invocation of the pooling and resizing kernels, adjacent
+/// in a row (`SPX` in shaders/shared/tensor.wgsl).
+pub const SPATIAL_PX: u32 = 4;
+
+/// Records a pooling or resizing kernel: one invocation per SPATIAL_PX
+/// outputs of a row, activations stored in `precision`.
 pub(crate) fn spatial_dispatch(
     ctx: &crate::gpu::GpuContext,
     shader: crate::gpu::shaders::Shader,
@@ -160,7 +164,11 @@ pub(crate) fn spatial_dispatch(
         shader.name.to_owned(),
         p,
         &[(1, src), (2, dst)],
-        crate::gpu::groups_for(p.dst.len(1)),
+        crate::gpu::groups_for(
+            u64::from(p.dst.channels)
+                * u64::from(p.out_h)
+                * u64::from(p.out_w.div_ceil(SPATIAL_PX)),
+        ),
         batch,
     )?;
     d.bytes = precision.bytes(p.src.len(batch) + p.dst.len(batch));
