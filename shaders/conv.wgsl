@@ -7,16 +7,17 @@
 //#include "shared/conv_params.wgsl"
 //#include "shared/conv_direct.wgsl"
 
-// Input row r's multiply-adds, weights from w (`lane` is unused here).
-fn taps(w: u32, lane: u32, r: RowTaps) {
-    let t0 = TapWeights(weights[w], weights[w + 1u], weights[w + 2u], weights[w + 3u]);
-    if K == 1u {
-        row(r, t0, TapWeights(), TapWeights());
-        return;
-    }
-    let t1 = TapWeights(weights[w + 4u], weights[w + 5u], weights[w + 6u], weights[w + 7u]);
-    let t2 = TapWeights(weights[w + 8u], weights[w + 9u], weights[w + 10u], weights[w + 11u]);
-    row(r, t0, t1, t2);
+// Quad q of one channel's weights from w: vec4 w + 4k + q for tap k.
+fn quad(w: u32) -> Quad {
+    return Quad(array(
+        weights[w], weights[w + 4u], weights[w + 8u],
+        weights[w + 12u], weights[w + 16u], weights[w + 20u],
+        weights[w + 24u], weights[w + 28u], weights[w + 32u],
+    ));
+}
+
+fn accumulate(w: u32, lane: u32, r0: RowTaps, r1: RowTaps, r2: RowTaps) {
+    window(r0, r1, r2, quad(w), quad(w + 1u), quad(w + 2u), quad(w + 3u));
 }
 
 @compute @workgroup_size(WG)

@@ -1,6 +1,6 @@
 // Direct conv with the weights shared through the subgroup: lane i loads
-// vec4 i of a row's weights and the others take it by broadcast, so a row
-// of 12 weight vec4s costs 2 loads instead of 12. This is for llvmpipe,
+// vec4 i of a channel's weights and the others take it by broadcast, so
+// the 36 weight vec4s of a 3x3 window cost 5 loads instead of 36. This is for llvmpipe,
 // whose SSBO loads (Mesa 22.3) are a loop over the SIMD lanes with a
 // bounds check each, even when every lane reads the same address: with
 // the weight loads replaced by constants (a probe) the direct kernel ran
@@ -12,21 +12,37 @@
 //#include "shared/conv_params.wgsl"
 //#include "shared/conv_direct.wgsl"
 
-// Input row r's multiply-adds, weights from w: vec4s w .. w+7 come from
-// lanes 0-7 of `a`, w+8 .. w+11 from lanes 0-3 of `b`. Lanes past 7 load
-// too (uniform control flow), and past the buffer's end the load is
-// clamped by WebGPU's bounds rules; nothing reads those values.
-fn taps(w: u32, lane: u32, r: RowTaps) {
-    let a = weights[w + lane];
-    let t0 = TapWeights(subgroupBroadcast(a, 0u), subgroupBroadcast(a, 1u), subgroupBroadcast(a, 2u), subgroupBroadcast(a, 3u));
-    if K == 1u {
-        row(r, t0, TapWeights(), TapWeights());
-        return;
-    }
-    let b = weights[w + 8u + lane];
-    let t1 = TapWeights(subgroupBroadcast(a, 4u), subgroupBroadcast(a, 5u), subgroupBroadcast(a, 6u), subgroupBroadcast(a, 7u));
-    let t2 = TapWeights(subgroupBroadcast(b, 0u), subgroupBroadcast(b, 1u), subgroupBroadcast(b, 2u), subgroupBroadcast(b, 3u));
-    row(r, t0, t1, t2);
+// The 36 weight vec4s from w: lane i of l{j} holds vec4 8j + i, so quad q
+// of tap k (vec4 4k + q) comes from l{(4k+q)/8}, lane (4k+q)%8. Lanes past
+// 7 load too (uniform control flow); past the buffer's end WebGPU clamps
+// the load, and nothing reads those values.
+fn accumulate(w: u32, lane: u32, r0: RowTaps, r1: RowTaps, r2: RowTaps) {
+    let l0 = weights[w + lane];
+    let l1 = weights[w + 8u + lane];
+    let l2 = weights[w + 16u + lane];
+    let l3 = weights[w + 24u + lane];
+    let l4 = weights[w + 32u + lane];
+    let q0 = Quad(array(
+        subgroupBroadcast(l0, 0u), subgroupBroadcast(l0, 4u), subgroupBroadcast(l1, 0u),
+        subgroupBroadcast(l1, 4u), subgroupBroadcast(l2, 0u), subgroupBroadcast(l2, 4u),
+        subgroupBroadcast(l3, 0u), subgroupBroadcast(l3, 4u), subgroupBroadcast(l4, 0u),
+    ));
+    let q1 = Quad(array(
+        subgroupBroadcast(l0, 1u), subgroupBroadcast(l0, 5u), subgroupBroadcast(l1, 1u),
+        subgroupBroadcast(l1, 5u), subgroupBroadcast(l2, 1u), subgroupBroadcast(l2, 5u),
+        subgroupBroadcast(l3, 1u), subgroupBroadcast(l3, 5u), subgroupBroadcast(l4, 1u),
+    ));
+    let q2 = Quad(array(
+        subgroupBroadcast(l0, 2u), subgroupBroadcast(l0, 6u), subgroupBroadcast(l1, 2u),
+        subgroupBroadcast(l1, 6u), subgroupBroadcast(l2, 2u), subgroupBroadcast(l2, 6u),
+        subgroupBroadcast(l3, 2u), subgroupBroadcast(l3, 6u), subgroupBroadcast(l4, 2u),
+    ));
+    let q3 = Quad(array(
+        subgroupBroadcast(l0, 3u), subgroupBroadcast(l0, 7u), subgroupBroadcast(l1, 3u),
+        subgroupBroadcast(l1, 7u), subgroupBroadcast(l2, 3u), subgroupBroadcast(l2, 7u),
+        subgroupBroadcast(l3, 3u), subgroupBroadcast(l3, 7u), subgroupBroadcast(l4, 3u),
+    ));
+    window(r0, r1, r2, q0, q1, q2, q3);
 }
 
 @compute @workgroup_size(WG)
