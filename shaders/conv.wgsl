@@ -26,5 +26,9 @@ fn main(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    conv_direct(invocation_index(wg, nwg, li), wg.z, 0u);
+    let t = invocation_index(wg, nwg, li);
+    if t >= tile_count() {
+        return;
+    }
+    conv_direct(t, wg.z, 0u);
 }

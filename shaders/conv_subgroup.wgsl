@@ -52,5 +52,9 @@ fn main(
     @builtin(local_invocation_index) li: u32,
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
-    conv_direct(invocation_index(wg, nwg, li), wg.z, lane);
+    let t = invocation_index(wg, nwg, li);
+    if subgroupAll(t >= tile_count()) {
+        return;
+    }
+    conv_direct(t, wg.z, lane);
 }

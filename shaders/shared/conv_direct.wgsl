@@ -23,7 +23,10 @@
 // borders are handled by clamped loads and selects, and invocations past
 // the last tile compute a copy of it and store nothing. The subgroup
 // variant needs that (every lane must reach every broadcast), and on
-// llvmpipe branches around loads cost more than the selects.
+// llvmpipe branches around loads cost more than the selects. The entry
+// points return early only where no lane that goes on needs them: past
+// the last tile (conv.wgsl), or with the whole subgroup (conv_subgroup.wgsl),
+// which on small layers skips llvmpipe's idle SIMD groups.
 // Needs shared/tensor.wgsl, shared/bilinear.wgsl, shared/conv_params.wgsl.
 
 const PX: u32 = 8u;
@@ -289,9 +292,14 @@ fn store_pixel(n: u32, cb: u32, y: u32, x: u32, c0: vec4<f32>, c1: vec4<f32>, c2
     store4(n, cb * 16u + 12u, pix, c3);
 }
 
+// Output tiles of one image and channel block: rows x tiles per row.
+fn tile_count() -> u32 {
+    return p.height * p.tiles_x;
+}
+
 // Invocation t's tile, output channel block and image from z.
 fn conv_direct(t: u32, z: u32, lane: u32) {
-    let tiles = p.height * p.tiles_x;
+    let tiles = tile_count();
     let tc = min(t, tiles - 1u);
     let n = z / p.cout_blocks;
     let cb = z % p.cout_blocks;
