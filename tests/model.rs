@@ -132,6 +132,10 @@ fn every_conv_kernel_matches_onnx_runtime() {
     let [n, _, h, w] = golden.shape;
     let model = Arc::new(Model::builtin());
     let default = Network::gpu(&ctx, model.clone()).plan(h, w, n).unwrap();
+    // Untuned, every conv takes the adapter's default kernel.
+    let untuned = ConvKernel::untuned(&ctx);
+    assert!(untuned.runs_on(&ctx));
+    assert!(default.conv_kernels.iter().flatten().all(|&k| k == untuned));
     for kernel in ConvKernel::ALL.into_iter().filter(|k| k.runs_on(&ctx)) {
         let dir = tempfile::tempdir().unwrap();
         let mut cache = TuneCache::open(&dir.path().join("tune.json"), &ctx.describe()).unwrap();
