@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context as _, Result, bail, ensure};
+use rayon::prelude::*;
 
 use super::planner::{self, MemoryPlan};
 use super::tune::{ConvUse, TuneRow};
@@ -126,10 +127,12 @@ impl GpuPlan {
         plan.conv_kernels = (0..plan.graph.ops.len())
             .map(|i| plan.conv_key(i, layers).map(|key| choose(&key)))
             .collect();
+        // In parallel: the driver compiles each new pipeline on the
+        // recording thread (see PipelineCache).
         plan.dispatches = plan
             .graph
             .ops
-            .iter()
+            .par_iter()
             .zip(&plan.conv_kernels)
             .map(|(op, kernel)| plan.record(op, layers, weights, kernel.unwrap_or_default()))
             .collect::<Result<_>>()?;
