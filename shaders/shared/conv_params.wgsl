@@ -1,6 +1,6 @@
 // The parameters and bindings every conv kernel takes (conv.wgsl,
-// conv_gemm.wgsl), so one set of packed weights and one params struct
-// serve each. Keep in sync with src/kernels/conv.rs (ConvParams).
+// conv_subgroup.wgsl, conv_gemm.wgsl), so one set of packed weights and one
+// params struct serve each. Keep in sync with src/kernels/conv.rs (ConvParams).
 // Needs shared/tensor.wgsl and shared/bilinear.wgsl.
 
 struct ConvParams {

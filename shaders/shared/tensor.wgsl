@@ -44,8 +44,8 @@ fn invocation_index(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
 
 // Pooling and resizing: each invocation writes SPX adjacent outputs of one
 // output row, so the index arithmetic (integer divisions, which llvmpipe
-// does lane by lane) and the row's source coordinates are paid once per
-// SPX outputs. Keep in sync with kernels::SPATIAL_PX.
+// does lane by lane) is paid once per SPX outputs. Keep in sync with
+// kernels::SPATIAL_PX.
 const SPX: u32 = 4u;
 
 struct RowTile {
@@ -55,7 +55,7 @@ struct RowTile {
     ox0: u32,
 }
 
-// Tile t of `channels` planes of out_h x out_w, or c = channels past the last.
+// Tile t of `channels` planes of out_h x out_w; c >= channels past the last.
 fn row_tile(t: u32, channels: u32, out_h: u32, out_w: u32) -> RowTile {
     let tiles_x = (out_w + SPX - 1u) / SPX;
     let row = t / tiles_x;

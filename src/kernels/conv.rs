@@ -1,4 +1,4 @@
-//! 2D convolution (shaders/conv.wgsl): K x K (K = 1 or 3), stride 1, padding
+//! 2D convolution (shaders/conv.wgsl, conv_subgroup.wgsl, conv_gemm.wgsl): K x K (K = 1 or 3), stride 1, padding
 //! `dilation * (K - 1) / 2`, bias, optional ReLU, input = channel
 //! concatenation of views `a` and `b`, and optionally a residual tensor
 //! added after the ReLU (U²-Net's RSU output, fused into its last conv).
@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::{Bound, Precision, SpatialParams, View, f32_bytes};
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};
 
-/// Output pixels per invocation (`PX` in conv.wgsl).
+/// Output pixels per invocation (`PX` in shared/conv_direct.wgsl).
 pub const PX: u32 = 8;
 /// Pixels and output channels of a conv_gemm.wgsl workgroup tile.
 const GEMM_TILE: (u32, u32) = (64, 32);
@@ -58,7 +58,7 @@ impl ConvKernel {
     }
 
     /// The kernel for convs that were never tuned: the subgroup variant on
-    /// CPU adapters (llvmpipe, where it is 1.5x faster: BENCHMARKS.md),
+    /// CPU adapters (llvmpipe, where it is 1.7-2x faster: BENCHMARKS.md),
     /// else the direct kernel. `u2cut bench --tune` measures them all.
     pub fn untuned(ctx: &GpuContext) -> Self {
         if ctx.info.device_type == wgpu::DeviceType::Cpu && ConvKernel::Subgroup.runs_on(ctx) {
@@ -71,7 +71,7 @@ impl ConvKernel {
 /// Output channels per invocation; weights are packed in blocks of this many.
 pub const OCB: u32 = 16;
 
-/// Keep in sync with `ConvParams` in shaders/conv.wgsl.
+/// Keep in sync with `ConvParams` in shaders/shared/conv_params.wgsl.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct ConvParams {
@@ -311,7 +311,7 @@ pub fn dispatch(
     Ok(d)
 }
 
-/// CPU reference. Mirrors conv.wgsl's arithmetic: for each output, a sum
+/// CPU reference. Mirrors the conv kernels' arithmetic: for each output, a sum
 /// over input channels, then rows, then columns of the window (zero outside
 /// the image), then + bias, then ReLU, then + residual. The shader blocks
 /// 8 pixels x 16 channels per invocation; here each output plane is one
