@@ -372,6 +372,21 @@ fn conv_matches_reference() {
             residual: false,
             up: true,
         },
+        // 1x1 over more than nine channels on each side of the concat, not
+        // multiples of nine (the direct kernels take nine at a time).
+        ConvCase {
+            batch: 2,
+            ca: 11,
+            cb: 13,
+            cout: 20,
+            h: 6,
+            w: 12,
+            k: 1,
+            dilation: 1,
+            relu: true,
+            residual: true,
+            up: true,
+        },
     ];
     for c in fixed.into_iter().chain(vec_cases) {
         check_conv(&ctx, &mut rng, c);
