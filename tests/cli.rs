@@ -185,6 +185,39 @@ fn info_json_has_the_same_facts() {
     assert!(v.get("adapters").is_none());
 }
 
+/// `info --adapters --json` says which conv kernels and features each
+/// adapter offers: every adapter runs the direct and GEMM kernels.
+#[test]
+fn info_lists_what_each_adapter_runs() {
+    let out = run_ok(&mut u2cut(&["info", "--adapters", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
+    let adapters = v["adapters"].as_array().expect("an adapters list");
+    if u2cut::gpu::gpu_required() {
+        assert!(
+            !adapters.is_empty(),
+            "{REQUIRE_GPU_ENV}=1 but no adapter listed"
+        );
+    }
+    for a in adapters {
+        let kernels: Vec<&str> = a["conv_kernels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        assert!(
+            kernels.contains(&"direct") && kernels.contains(&"gemm"),
+            "{a}"
+        );
+        assert!(a["shader_f16"].is_boolean(), "{a}");
+        let sizes = a["subgroup_sizes"].as_array().unwrap();
+        // The subgroup kernel is listed only where subgroups have 8+ lanes.
+        if kernels.contains(&"subgroup") {
+            assert!(sizes[0].as_u64().unwrap() >= 8, "{a}");
+        }
+    }
+}
+
 #[test]
 fn info_rejects_unknown_model_and_bad_size() {
     let err = run_fails(&mut u2cut(&["info", "--model", "no-such-model"]), 2);

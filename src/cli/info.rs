@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use u2cut::Model;
 use u2cut::gpu::list_adapters;
 use u2cut::graph::{planner, stats};
+use u2cut::kernels::conv::ConvKernel;
 use u2cut::model::config::{Rsu, STAGE_NAMES};
 
 use super::{GlobalArgs, Size, load_model_or_architecture, warn};
@@ -80,7 +81,19 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
-fn text(facts: &Facts, adapters: Option<&[wgpu::AdapterInfo]>) -> String {
+/// An adapter as `info --adapters` lists it, with what u2cut can use there.
+type Listed = (wgpu::AdapterInfo, wgpu::Features);
+
+/// The conv kernels an adapter runs, by name.
+fn conv_kernels((info, features): &Listed) -> Vec<&'static str> {
+    ConvKernel::ALL
+        .into_iter()
+        .filter(|k| k.runs_with(*features, info))
+        .map(ConvKernel::name)
+        .collect()
+}
+
+fn text(facts: &Facts, adapters: Option<&[Listed]>) -> String {
     let m = &facts.model;
     let mut s = String::new();
     let _ = writeln!(s, "model        {}", m.config.name);
@@ -139,10 +152,11 @@ fn text(facts: &Facts, adapters: Option<&[wgpu::AdapterInfo]>) -> String {
                 "  none: install a Vulkan driver, e.g. `apt-get install mesa-vulkan-drivers libvulkan1`"
             );
         }
-        for (i, a) in adapters.iter().enumerate() {
+        for (i, listed) in adapters.iter().enumerate() {
+            let (a, features) = listed;
             let _ = writeln!(
                 s,
-                "  [{i}] {} ({:?}, {:?}{})",
+                "  [{i}] {} ({:?}, {:?}{})\n      conv kernels {}; f16 {}",
                 a.name,
                 a.backend,
                 a.device_type,
@@ -150,14 +164,20 @@ fn text(facts: &Facts, adapters: Option<&[wgpu::AdapterInfo]>) -> String {
                     String::new()
                 } else {
                     format!(", {}", a.driver_info)
-                }
+                },
+                conv_kernels(listed).join(", "),
+                if features.contains(wgpu::Features::SHADER_F16) {
+                    "yes"
+                } else {
+                    "no"
+                },
             );
         }
     }
     s
 }
 
-fn json(facts: &Facts, adapters: Option<&[wgpu::AdapterInfo]>) -> Value {
+fn json(facts: &Facts, adapters: Option<&[Listed]>) -> Value {
     let m = &facts.model;
     let stages: Vec<Value> = STAGE_NAMES
         .iter()
@@ -193,7 +213,8 @@ fn json(facts: &Facts, adapters: Option<&[wgpu::AdapterInfo]>) -> Value {
         v["adapters"] = adapters
             .iter()
             .enumerate()
-            .map(|(i, a)| {
+            .map(|(i, listed)| {
+                let (a, features) = listed;
                 json!({
                     "index": i,
                     "name": a.name,
@@ -201,6 +222,9 @@ fn json(facts: &Facts, adapters: Option<&[wgpu::AdapterInfo]>) -> Value {
                     "device_type": format!("{:?}", a.device_type),
                     "driver": a.driver,
                     "driver_info": a.driver_info,
+                    "conv_kernels": conv_kernels(listed),
+                    "shader_f16": features.contains(wgpu::Features::SHADER_F16),
+                    "subgroup_sizes": [a.subgroup_min_size, a.subgroup_max_size],
                 })
             })
             .collect();

@@ -82,10 +82,12 @@ fn instance() -> wgpu::Instance {
 }
 
 /// Every adapter wgpu can see, best first.
-pub fn list_adapters() -> Vec<wgpu::AdapterInfo> {
+/// Every adapter wgpu can see, best first, with the features we would use
+/// on it (what `u2cut info --adapters` shows).
+pub fn list_adapters() -> Vec<(wgpu::AdapterInfo, wgpu::Features)> {
     sorted_adapters(&instance())
         .iter()
-        .map(|a| a.get_info())
+        .map(|a| (a.get_info(), a.features() & wanted_features()))
         .collect()
 }
 

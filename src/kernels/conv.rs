@@ -46,12 +46,18 @@ impl ConvKernel {
         }
     }
 
-    /// Whether this adapter can run the kernel: the subgroup variant
-    /// broadcasts from lanes 0-7, so its subgroups must have 8 or more.
+    /// Whether this adapter can run the kernel.
     pub fn runs_on(self, ctx: &GpuContext) -> bool {
+        self.runs_with(ctx.features, &ctx.info)
+    }
+
+    /// Whether an adapter with these features can run the kernel: the
+    /// subgroup variant broadcasts from lanes 0-7, so its subgroups must
+    /// have 8 or more.
+    pub fn runs_with(self, features: wgpu::Features, info: &wgpu::AdapterInfo) -> bool {
         match self {
             ConvKernel::Subgroup => {
-                ctx.features.contains(wgpu::Features::SUBGROUP) && ctx.info.subgroup_min_size >= 8
+                features.contains(wgpu::Features::SUBGROUP) && info.subgroup_min_size >= 8
             }
             ConvKernel::Direct | ConvKernel::Gemm => true,
         }
