@@ -109,7 +109,7 @@ struct ConvCase {
     up: bool,
 }
 
-/// Both conv kernels in both storage precisions against the reference.
+/// Every conv kernel the adapter runs, in both storage precisions, against the reference.
 fn check_conv(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase) {
     for precision in [Precision::F32, Precision::F16] {
         check_conv_in(ctx, rng, c, precision);

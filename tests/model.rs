@@ -7,6 +7,8 @@ mod common;
 use std::sync::Arc;
 
 use common::{Golden, diff, gpu, load_golden, random_vec, rng};
+use u2cut::gpu::GpuContext;
+use u2cut::graph::gpu::GpuPlan;
 use u2cut::graph::tune::TuneCache;
 use u2cut::kernels::Precision;
 use u2cut::kernels::conv::ConvKernel;
@@ -28,6 +30,22 @@ fn assert_matches_golden(what: &str, got: &SideOutputs, want: &Golden) {
 /// f16_storage_stays_near_onnx_runtime).
 const F16_MAX: f32 = 0.25;
 const F16_MEAN: f32 = 3e-3;
+
+/// A tuning cache in `dir` that picks `kernel` for every conv of `plan`,
+/// as a tuned run would find it.
+fn cache_forcing(
+    ctx: &GpuContext,
+    dir: &tempfile::TempDir,
+    plan: &GpuPlan,
+    model: &Model,
+    kernel: ConvKernel,
+) -> TuneCache {
+    let mut cache = TuneCache::open(&dir.path().join("tune.json"), &ctx.describe()).unwrap();
+    for key in (0..plan.graph.ops.len()).filter_map(|i| plan.conv_key(i, &model.layers)) {
+        cache.insert(key, kernel);
+    }
+    cache
+}
 
 fn run_golden(file: &str) {
     let Some(ctx) = gpu() else { return };
@@ -60,17 +78,11 @@ fn f16_storage_stays_near_onnx_runtime() {
         let golden = load_golden(file);
         let [n, _, h, w] = golden.shape;
         let dir = tempfile::tempdir().unwrap();
-        let mut cache = TuneCache::open(&dir.path().join("t.json"), &ctx.describe()).unwrap();
         let net = Network::gpu(&ctx, model.clone())
             .with_precision(Precision::F16)
             .unwrap();
         let plan = net.plan(h, w, n).unwrap();
-        for i in 0..plan.graph.ops.len() {
-            if let Some(key) = plan.conv_key(i, &model.layers) {
-                cache.insert(key, kernel);
-            }
-        }
-        let net = net.with_tuning(cache);
+        let net = net.with_tuning(cache_forcing(&ctx, &dir, &plan, &model, kernel));
         let out = net.infer(&golden.input, n, h, w).unwrap();
         for d in 0..7 {
             let (max, mean) = diff(&out.maps[d], &golden.maps[d]);
@@ -138,12 +150,7 @@ fn every_conv_kernel_matches_onnx_runtime() {
     assert!(default.conv_kernels.iter().flatten().all(|&k| k == untuned));
     for kernel in ConvKernel::ALL.into_iter().filter(|k| k.runs_on(&ctx)) {
         let dir = tempfile::tempdir().unwrap();
-        let mut cache = TuneCache::open(&dir.path().join("tune.json"), &ctx.describe()).unwrap();
-        for i in 0..default.graph.ops.len() {
-            if let Some(key) = default.conv_key(i, &model.layers) {
-                cache.insert(key, kernel);
-            }
-        }
+        let cache = cache_forcing(&ctx, &dir, &default, &model, kernel);
         let net = Network::gpu(&ctx, model.clone()).with_tuning(cache);
         let plan = net.plan(h, w, n).unwrap();
         let kernels: Vec<_> = plan.conv_kernels.iter().flatten().collect();

@@ -81,7 +81,6 @@ fn instance() -> wgpu::Instance {
     wgpu::Instance::new(desc)
 }
 
-/// Every adapter wgpu can see, best first.
 /// Every adapter wgpu can see, best first, with the features we would use
 /// on it (what `u2cut info --adapters` shows).
 pub fn list_adapters() -> Vec<(wgpu::AdapterInfo, wgpu::Features)> {

@@ -17,7 +17,7 @@ pub const PX: u32 = 8;
 /// Pixels and output channels of a conv_gemm.wgsl workgroup tile.
 const GEMM_TILE: (u32, u32) = (64, 32);
 
-/// Which kernel computes a conv. Both read the same params and packed
+/// Which kernel computes a conv. All three read the same params and packed
 /// weights and give the same sums in the same order.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
