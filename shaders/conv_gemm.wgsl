@@ -2,43 +2,44 @@
 // weights), computed as an implicit GEMM: M = pixels of one image, N =
 // output channels, K = input channels x taps, with no im2col buffer.
 //
-// A workgroup computes a BM = 64 pixel x BN = 32 channel tile. Each step
-// stages BK = 16 rows of K in workgroup memory: the input tile is gathered
-// on the fly (one pixel column per invocation, zero outside the image; the
-// concatenation a|b is resolved here), the weight tile is two packed
-// 16-channel blocks. Every invocation then accumulates 4 pixels x 8
-// channels from workgroup memory: 32 multiply-adds per 6 loads, against
+// A workgroup computes a BM pixel x BN channel tile; its 64 invocations
+// are a 16 x 4 grid, each accumulating TM pixels x TN channel quads
+// (register blocking). Each step stages BK = 16 rows of K in workgroup
+// memory: the input tile is gathered on the fly (pixel columns, zero
+// outside the image; the concatenation a|b is resolved here), the weight
+// tile is BN / 16 packed 16-channel blocks. Then every invocation reads
+// TM + TN values per row of K for TM x TN vec4 multiply-adds, against
 // the direct kernel's global loads. Pixels are strided by 16 across the
 // invocations so each store instruction writes neighbouring pixels.
 //
-// This is the GPU-shaped kernel. On llvmpipe the two barriers per step
-// cost more than the reuse gains (BENCHMARKS.md); the tuner picks per
-// layer and adapter.
+// The tile shape is the pipeline's choice (TM, TN overrides; ConvKernel
+// names them gemmBMxBN): bigger tiles reuse each staged value more but
+// need more registers and leave fewer workgroups on small layers, so the
+// tuner times them per layer and adapter. On llvmpipe the two barriers
+// per step cost more than the reuse gains (BENCHMARKS.md).
 
 //#include "shared/tensor.wgsl"
 //#include "shared/bilinear.wgsl"
 //#include "shared/conv_params.wgsl"
 
-const BM: u32 = 64u;
-const BN: u32 = 32u;
+// Pixels (4 or 8) and channel quads (2 or 4) per invocation.
+override TM: u32 = 4u;
+override TN: u32 = 2u;
+// Most accumulator quads and weight quads an invocation holds: private
+// arrays need constant sizes. Loops run to TM and TN, which the driver
+// sees as constants, so it can unroll them and keep these in registers.
+const MAX_TM: u32 = 8u;
+const MAX_TN: u32 = 4u;
+override BM: u32 = 16u * TM;
+override BN: u32 = 16u * TN;
 const BK: u32 = 16u;
 
 // [BK][BM] inputs and [BK][BN / 4] weight vec4s.
-var<workgroup> tile_a: array<f32, 1024>;
-var<workgroup> tile_b: array<vec4<f32>, 128>;
+var<workgroup> tile_a: array<f32, BK * BM>;
+var<workgroup> tile_b: array<vec4<f32>, BK * BN / 4u>;
 
-// acc{i}_{h}: pixel pm + 16 i, channels pc + 4 h .. pc + 4 h + 3.
-var<private> acc0_0: vec4<f32>;
-var<private> acc0_1: vec4<f32>;
-var<private> acc1_0: vec4<f32>;
-var<private> acc1_1: vec4<f32>;
-var<private> acc2_0: vec4<f32>;
-var<private> acc2_1: vec4<f32>;
-var<private> acc3_0: vec4<f32>;
-var<private> acc3_1: vec4<f32>;
-
-// Row r of the input tile for this invocation's pixel (y, x): reduction
-// index k = ci * K * K + tap, as the packed weights order it.
+// Row r of the input tile for pixel (y, x): reduction index
+// k = ci * K * K + tap, as the packed weights order it.
 fn gather(n: u32, k: u32, y: i32, x: i32) -> f32 {
     let ci = k / (K * K);
     let tap = k % (K * K);
@@ -62,86 +63,65 @@ fn main(
     if tile * BM >= plane {
         return;
     }
-    let n_tiles = (p.cout_blocks + 1u) / 2u;
+    let blocks_per_tile = BN / 16u;
+    let n_tiles = (p.cout_blocks + blocks_per_tile - 1u) / blocks_per_tile;
     let n = wg.z / n_tiles;
     let nt = wg.z % n_tiles;
     let kk = (p.a.channels + p.b.channels) * K * K;
+    let quads = BN / 4u;
 
-    // Loading role: one pixel column of the input tile.
-    let m = tile * BM + li;
-    let y = i32(m / p.width);
-    let x = i32(m % p.width);
-    // Computing role: pixels pm + 16 i, channels pc .. pc + 7 of the tile.
+    // Computing role: pixels pm + 16 i, channel quads pq .. pq + TN - 1.
     let pm = li % 16u;
-    let pc = (li / 16u) * 8u;
+    let pq = (li / 16u) * TN;
 
-    acc0_0 = vec4(0.0);
-    acc0_1 = vec4(0.0);
-    acc1_0 = vec4(0.0);
-    acc1_1 = vec4(0.0);
-    acc2_0 = vec4(0.0);
-    acc2_1 = vec4(0.0);
-    acc3_0 = vec4(0.0);
-    acc3_1 = vec4(0.0);
-
+    var acc: array<vec4<f32>, MAX_TM * MAX_TN>;
     for (var k0 = 0u; k0 < kk; k0 += BK) {
-        for (var r = 0u; r < BK; r++) {
-            var v = 0.0;
-            if m < plane && k0 + r < kk {
-                v = gather(n, k0 + r, y, x);
+        // Loading role: pixel columns li, li + WG, ... of the input tile.
+        for (var col = li; col < BM; col += WG) {
+            let m = tile * BM + col;
+            let y = i32(m / p.width);
+            let x = i32(m % p.width);
+            for (var r = 0u; r < BK; r++) {
+                var v = 0.0;
+                if m < plane && k0 + r < kk {
+                    v = gather(n, k0 + r, y, x);
+                }
+                tile_a[r * BM + col] = v;
             }
-            tile_a[r * BM + li] = v;
         }
-        for (var j = li; j < BK * BN / 4u; j += WG) {
-            let k = k0 + j / 8u;
-            let block = nt * 2u + (j % 8u) / 4u;
+        for (var j = li; j < BK * quads; j += WG) {
+            let k = k0 + j / quads;
+            let q = j % quads;
+            let block = nt * blocks_per_tile + q / 4u;
             var w = vec4(0.0);
             if k < kk && block < p.cout_blocks {
-                w = weights[(block * kk + k) * 4u + j % 4u];
+                w = weights[(block * kk + k) * 4u + q % 4u];
             }
             tile_b[j] = w;
         }
         workgroupBarrier();
         for (var r = 0u; r < BK; r++) {
-            let w0 = tile_b[r * 8u + pc / 4u];
-            let w1 = tile_b[r * 8u + pc / 4u + 1u];
-            let a0 = vec4(tile_a[r * BM + pm]);
-            let a1 = vec4(tile_a[r * BM + pm + 16u]);
-            let a2 = vec4(tile_a[r * BM + pm + 32u]);
-            let a3 = vec4(tile_a[r * BM + pm + 48u]);
-            acc0_0 = fma(a0, w0, acc0_0);
-            acc0_1 = fma(a0, w1, acc0_1);
-            acc1_0 = fma(a1, w0, acc1_0);
-            acc1_1 = fma(a1, w1, acc1_1);
-            acc2_0 = fma(a2, w0, acc2_0);
-            acc2_1 = fma(a2, w1, acc2_1);
-            acc3_0 = fma(a3, w0, acc3_0);
-            acc3_1 = fma(a3, w1, acc3_1);
+            var w: array<vec4<f32>, MAX_TN>;
+            for (var j = 0u; j < TN; j++) {
+                w[j] = tile_b[r * quads + pq + j];
+            }
+            for (var i = 0u; i < TM; i++) {
+                let a = vec4(tile_a[r * BM + pm + 16u * i]);
+                for (var j = 0u; j < TN; j++) {
+                    acc[i * TN + j] = fma(a, w[j], acc[i * TN + j]);
+                }
+            }
         }
         workgroupBarrier();
     }
 
-    let c0 = nt * BN + pc;
-    if c0 >= p.dst.channels {
-        return;
-    }
-    let b0 = bias[c0 / 4u];
-    let b1 = bias[c0 / 4u + 1u];
-    let base = tile * BM + pm;
-    if base < plane {
-        store4(n, c0, base, acc0_0 + b0);
-        store4(n, c0 + 4u, base, acc0_1 + b1);
-    }
-    if base + 16u < plane {
-        store4(n, c0, base + 16u, acc1_0 + b0);
-        store4(n, c0 + 4u, base + 16u, acc1_1 + b1);
-    }
-    if base + 32u < plane {
-        store4(n, c0, base + 32u, acc2_0 + b0);
-        store4(n, c0 + 4u, base + 32u, acc2_1 + b1);
-    }
-    if base + 48u < plane {
-        store4(n, c0, base + 48u, acc3_0 + b0);
-        store4(n, c0 + 4u, base + 48u, acc3_1 + b1);
+    for (var i = 0u; i < TM; i++) {
+        let pix = tile * BM + pm + 16u * i;
+        for (var j = 0u; j < TN; j++) {
+            let c = nt * BN + 4u * (pq + j);
+            if pix < plane && c < p.dst.channels {
+                store4(n, c, pix, acc[i * TN + j] + bias[c / 4u]);
+            }
+        }
     }
 }

@@ -206,7 +206,7 @@ fn info_lists_what_each_adapter_runs() {
             .map(|k| k.as_str().unwrap())
             .collect();
         assert!(
-            kernels.contains(&"direct") && kernels.contains(&"gemm"),
+            kernels.contains(&"direct") && kernels.contains(&"gemm64x32"),
             "{a}"
         );
         assert!(a["shader_f16"].is_boolean(), "{a}");

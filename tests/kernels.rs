@@ -387,6 +387,21 @@ fn conv_matches_reference() {
             residual: true,
             up: true,
         },
+        // More than 64 output channels, over 128 pixels: every implicit
+        // GEMM tile shape spans several channel tiles, the last one partial.
+        ConvCase {
+            batch: 2,
+            ca: 6,
+            cb: 5,
+            cout: 70,
+            h: 9,
+            w: 15,
+            k: 3,
+            dilation: 1,
+            relu: true,
+            residual: true,
+            up: false,
+        },
     ];
     for c in fixed.into_iter().chain(vec_cases) {
         check_conv(&ctx, &mut rng, c);

@@ -68,7 +68,7 @@ fn f16_storage_stays_near_onnx_runtime() {
     let cases = [
         ("golden_u2netp_181x237.safetensors", ConvKernel::Direct),
         ("golden_u2netp_181x237.safetensors", ConvKernel::Subgroup),
-        ("golden_u2netp_181x237.safetensors", ConvKernel::Gemm),
+        ("golden_u2netp_181x237.safetensors", ConvKernel::Gemm128x64),
         (
             "golden_u2netp_320_b2.safetensors",
             ConvKernel::untuned(&ctx),

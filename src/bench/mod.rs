@@ -67,7 +67,7 @@ pub struct BenchReport {
     /// the report and its rows are relative to them.
     pub peak: Option<Peak>,
     pub pct_of_peak_flops: Option<f64>,
-    /// How many convs run each kernel ("direct", "gemm").
+    /// How many convs run each kernel ("direct", "gemm64x32", ...).
     pub conv_kernels: BTreeMap<String, usize>,
     /// Whether the plan reads its upsamples in the convs (upsample-on-read).
     pub fused_upsamples: bool,

@@ -183,14 +183,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/tune.json");
         let mut cache = TuneCache::open(&path, "gpu A").unwrap();
-        cache.insert("k".into(), ConvKernel::Gemm);
+        cache.insert("k".into(), ConvKernel::Gemm128x64);
         cache.set_fuse_upsamples("p".into(), true);
         cache.save().unwrap();
         let a = TuneCache::open(&path, "gpu A").unwrap();
-        assert_eq!(a.get("k"), Some(ConvKernel::Gemm));
+        assert_eq!(a.get("k"), Some(ConvKernel::Gemm128x64));
         assert_eq!(a.fuse_upsamples("p"), Some(true));
         let b = TuneCache::open(&path, "gpu B").unwrap();
         assert_eq!((b.get("k"), b.fuse_upsamples("p")), (None, None));
+        // Caches from before the GEMM had several tile shapes still load.
+        let old = r#"{"gpu A": {"convs": {"k": "gemm"}, "fuse_upsamples": {}}}"#;
+        std::fs::write(&path, old).unwrap();
+        let a = TuneCache::open(&path, "gpu A").unwrap();
+        assert_eq!(a.get("k"), Some(ConvKernel::Gemm64x32));
         std::fs::write(&path, "{oops").unwrap();
         let err = TuneCache::open(&path, "gpu A").unwrap_err().to_string();
         assert!(err.contains("tune.json") && err.contains("not a u2cut tuning cache"));

@@ -14,11 +14,8 @@ use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};
 
 /// Output pixels per invocation (`PX` in shared/conv_direct.wgsl).
 pub const PX: u32 = 8;
-/// Pixels and output channels of a conv_gemm.wgsl workgroup tile.
-const GEMM_TILE: (u32, u32) = (64, 32);
-
-/// Which kernel computes a conv. All three read the same params and packed
-/// weights and give the same sums in the same order.
+/// Which kernel computes a conv. All of them read the same params and
+/// packed weights and give the same sums in the same order.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -30,19 +27,54 @@ pub enum ConvKernel {
     /// conv_subgroup.wgsl: the direct kernel with each weight loaded once
     /// per subgroup and broadcast (subgroups of 8 lanes or more).
     Subgroup,
-    /// conv_gemm.wgsl: implicit GEMM over workgroup-memory tiles.
-    Gemm,
+    /// conv_gemm.wgsl: implicit GEMM over workgroup-memory tiles of 64
+    /// pixels x 32 channels (4 x 8 per invocation). Caches written before
+    /// there were several tiles call it "gemm".
+    #[serde(rename = "gemm64x32", alias = "gemm")]
+    Gemm64x32,
+    /// The implicit GEMM with 128 x 32 tiles (8 x 8 per invocation).
+    #[serde(rename = "gemm128x32")]
+    Gemm128x32,
+    /// The implicit GEMM with 64 x 64 tiles (4 x 16 per invocation).
+    #[serde(rename = "gemm64x64")]
+    Gemm64x64,
+    /// The implicit GEMM with 128 x 64 tiles (8 x 16 per invocation).
+    #[serde(rename = "gemm128x64")]
+    Gemm128x64,
 }
 
 impl ConvKernel {
-    pub const ALL: [ConvKernel; 3] = [ConvKernel::Direct, ConvKernel::Subgroup, ConvKernel::Gemm];
+    pub const ALL: [ConvKernel; 6] = [
+        ConvKernel::Direct,
+        ConvKernel::Subgroup,
+        ConvKernel::Gemm64x32,
+        ConvKernel::Gemm128x32,
+        ConvKernel::Gemm64x64,
+        ConvKernel::Gemm128x64,
+    ];
 
     /// The name in reports and the tuning cache.
     pub fn name(self) -> &'static str {
         match self {
             ConvKernel::Direct => "direct",
             ConvKernel::Subgroup => "subgroup",
-            ConvKernel::Gemm => "gemm",
+            ConvKernel::Gemm64x32 => "gemm64x32",
+            ConvKernel::Gemm128x32 => "gemm128x32",
+            ConvKernel::Gemm64x64 => "gemm64x64",
+            ConvKernel::Gemm128x64 => "gemm128x64",
+        }
+    }
+
+    /// An implicit GEMM's pixels and channel quads per invocation (`TM`,
+    /// `TN` in conv_gemm.wgsl): its workgroup tile is 16 TM pixels x
+    /// 16 TN channels.
+    fn gemm_blocking(self) -> Option<(u32, u32)> {
+        match self {
+            ConvKernel::Direct | ConvKernel::Subgroup => None,
+            ConvKernel::Gemm64x32 => Some((4, 2)),
+            ConvKernel::Gemm128x32 => Some((8, 2)),
+            ConvKernel::Gemm64x64 => Some((4, 4)),
+            ConvKernel::Gemm128x64 => Some((8, 4)),
         }
     }
 
@@ -59,7 +91,7 @@ impl ConvKernel {
             ConvKernel::Subgroup => {
                 features.contains(wgpu::Features::SUBGROUP) && info.subgroup_min_size >= 8
             }
-            ConvKernel::Direct | ConvKernel::Gemm => true,
+            _ => true,
         }
     }
 
@@ -266,20 +298,20 @@ pub fn dispatch(
         ctx.info.name
     );
     let direct_groups = groups_for(u64::from(p.height) * u64::from(p.tiles_x));
-    let (shader, label, groups, channel_groups) = match kernel {
-        ConvKernel::Direct => (shaders::CONV, name, direct_groups, p.cout_blocks),
-        ConvKernel::Subgroup => (
+    let (shader, label, groups, channel_groups) = match (kernel, kernel.gemm_blocking()) {
+        (_, Some((tm, tn))) => (
+            shaders::CONV_GEMM,
+            format!("{name}_{}", kernel.name()),
+            u64::from(p.height * p.width).div_ceil(u64::from(16 * tm)),
+            spec.cout.div_ceil(16 * tn),
+        ),
+        (ConvKernel::Subgroup, None) => (
             shaders::CONV_SUBGROUP,
             format!("{name}_subgroup"),
             direct_groups,
             p.cout_blocks,
         ),
-        ConvKernel::Gemm => (
-            shaders::CONV_GEMM,
-            format!("{name}_gemm"),
-            u64::from(p.height * p.width).div_ceil(u64::from(GEMM_TILE.0)),
-            spec.cout.div_ceil(GEMM_TILE.1),
-        ),
+        _ => (shaders::CONV, name, direct_groups, p.cout_blocks),
     };
     let z = batch
         .checked_mul(channel_groups)
@@ -301,7 +333,9 @@ pub fn dispatch(
         .constant("K", spec.k)
         .constant("DIL", spec.dilation)
         .constant("UP_A", u32::from(p.upsamples_a()));
-    if kernel != ConvKernel::Gemm {
+    if let Some((tm, tn)) = kernel.gemm_blocking() {
+        builder = builder.constant("TM", tm).constant("TN", tn);
+    } else {
         // The direct kernels read a and b as vec4 arrays too, when rows
         // start at multiples of 4 elements.
         bindings.extend([(7, a), (8, b.unwrap_or(a))]);
