@@ -20,6 +20,12 @@ fn accumulate(w: u32, lane: u32, r0: RowTaps, r1: RowTaps, r2: RowTaps) {
     window(r0, r1, r2, quad(w), quad(w + 1u), quad(w + 2u), quad(w + 3u));
 }
 
+// Columns x0-1 and x0+8 of the row, loaded.
+fn halo(from_b: bool, base: u32, row: u32, ok: bool, x0: u32, lane: u32, first: f32, last: f32) -> vec2<f32> {
+    let x = i32(x0);
+    return vec2(fetch_or_zero(from_b, base, row, ok, x - 1), fetch_or_zero(from_b, base, row, ok, x + 8));
+}
+
 @compute @workgroup_size(WG)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,

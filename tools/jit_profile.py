@@ -15,11 +15,12 @@ permission to attach to the process (root, or ptrace_scope 0). Prints:
 - the most sampled mnemonics;
 - the share in llvmpipe's per-lane load loops: every storage-buffer load
   is a loop over the 8 SIMD lanes that tests the lane's mask, bounds-checks
-  each 32-bit word and inserts it into the vector. Loops are grouped by the
-  offset they read the buffer's base pointer from, which identifies the
-  binding;
-and writes the hottest JIT function, annotated with sample counts, to
---asm (default jit_hot.asm).
+  each 32-bit word and inserts it into the vector;
+- the same for the hottest 64 KiB of code (one shader), by the offset the
+  loops read the buffer's base pointer from, which identifies the binding
+  (Mesa 22.3: 16 bytes per storage buffer, in binding order);
+and writes that code, annotated with sample counts, to --asm (default
+jit_hot.asm).
 """
 
 import argparse
@@ -152,25 +153,26 @@ def main():
     print("\nmost sampled mnemonics (share of JIT samples):")
     for name, n in mnemonics.most_common(12):
         print(f"  {name:12} {n / jit_total:6.1%}")
-    by_offset, loops = lane_loops(code, in_code)
+    by_offset, _ = lane_loops(code, in_code)
     looped = sum(by_offset.values())
     print(f"\nper-lane load loops: {looped / jit_total:.1%} of JIT samples")
-    print("  base pointer offset   loops   share")
-    for key, n in by_offset.most_common():
-        print(f"  {key:20} {loops[key]:6}  {n / jit_total:6.1%}")
 
-    # The hottest function: the 64 KiB window with the most samples,
-    # widened to the surrounding instructions that have any.
+    # The hottest function: the 64 KiB window with the most samples (one
+    # shader: base pointer offsets mean different bindings in others).
     windows = collections.Counter()
     for addr, n in in_code.items():
         windows[addr >> 16] += n
-    hot = windows.most_common(1)[0][0]
+    hot_window, hot_total = windows.most_common(1)[0]
+    hot = [(a, t) for a, t in code if a >> 16 == hot_window]
+    by_offset, loops = lane_loops(hot, in_code)
+    print(f"\nhottest 64 KiB of code: {hot_total / jit_total:.1%} of JIT samples")
+    print("  its load loops by base pointer offset, share of its samples:")
+    for key, n in by_offset.most_common():
+        print(f"  {key:20} {loops[key]:4} loops {n / hot_total:6.1%}")
     with open(args.asm, "w") as f:
-        for addr, text in code:
-            if addr >> 16 == hot:
-                f.write(f"{in_code[addr]:6} {addr:x} {text}\n")
-    print(f"\nhottest 64 KiB of code, with samples per instruction: {args.asm}")
-
+        for addr, text in hot:
+            f.write(f"{in_code[addr]:6} {addr:x} {text}\n")
+    print(f"  annotated with samples per instruction: {args.asm}")
 
 if __name__ == "__main__":
     main()

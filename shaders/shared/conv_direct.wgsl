@@ -2,7 +2,8 @@
 // in how the weights reach the invocations: conv.wgsl loads them in every
 // invocation, conv_subgroup.wgsl loads each once per subgroup and
 // broadcasts it. Each defines `accumulate(w, lane, r0, r1, r2)`: loads the
-// 36 weight vec4s from w and calls `window`.
+// 36 weight vec4s from w and calls `window`; and `halo(...)`: the two
+// inputs left and right of the 8 pixels at dilation 1.
 //
 // 2D convolution, stride 1, "same" padding: K x K kernel (K = 1 or 3) with
 // dilation DIL, bias, optional ReLU, then an optional residual added (the
@@ -128,20 +129,20 @@ fn fetch4(from_b: bool, base: u32, y: u32, ok: bool, x0: u32, dx: i32) -> vec4<f
 }
 
 // Row ky of the 3x3 window for output row y, pixels x0 .. x0+7.
-fn row_taps(from_b: bool, base: u32, y: u32, x0: u32, ky: u32) -> RowTaps {
+fn row_taps(from_b: bool, base: u32, y: u32, x0: u32, ky: u32, lane: u32) -> RowTaps {
     let iy = i32(y + ky * DIL) - i32(PAD);
     let ok = iy >= 0 && iy < i32(p.height);
     let row = u32(clamp(iy, 0, i32(p.height) - 1));
     if DIL == 1u {
         // The three taps of a row overlap: columns x0-1 .. x0+8 serve all
-        // 24 of their inputs with 10 loads (with VEC, two of them vec4).
-        let left = fetch_or_zero(from_b, base, row, ok, i32(x0) - 1);
+        // 24 of their inputs: x0 .. x0+7 (with VEC, two vec4 loads) and
+        // the halo on either side.
         let v0 = fetch4(from_b, base, row, ok, x0, 0);
         let v1 = fetch4(from_b, base, row, ok, x0, 4);
-        let right = fetch_or_zero(from_b, base, row, ok, i32(x0) + 8);
-        let r0 = vec4(left, v0.xyz);
+        let h = halo(from_b, base, row, ok, x0, lane, v0.x, v1.w);
+        let r0 = vec4(h.x, v0.xyz);
         let r1 = vec4(v0.w, v1.xyz);
-        let r2 = vec2(v1.w, right);
+        let r2 = vec2(v1.w, h.y);
         return RowTaps(r0, r1, vec4(r0.yzw, r1.x), vec4(r1.yzw, r2.x), vec4(r0.zw, r1.xy), vec4(r1.zw, r2));
     }
     let d = i32(DIL);
@@ -175,9 +176,9 @@ fn channels3(from_b: bool, v: View, n: u32, c: u32, y: u32, x0: u32) -> RowTaps 
 fn conv3x3(from_b: bool, v: View, n: u32, y: u32, x0: u32, w: u32, lane: u32) {
     for (var ci = 0u; ci < v.channels; ci++) {
         let base = view_index(v, n, ci, 0u);
-        let r0 = row_taps(from_b, base, y, x0, 0u);
-        let r1 = row_taps(from_b, base, y, x0, 1u);
-        let r2 = row_taps(from_b, base, y, x0, 2u);
+        let r0 = row_taps(from_b, base, y, x0, 0u, lane);
+        let r1 = row_taps(from_b, base, y, x0, 1u, lane);
+        let r2 = row_taps(from_b, base, y, x0, 2u, lane);
         accumulate(w + ci * 36u, lane, r0, r1, r2);
     }
 }

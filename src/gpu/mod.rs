@@ -12,5 +12,5 @@ pub use context::{
     ADAPTER_ENV, AdapterChoice, AdapterError, GpuContext, REQUIRE_GPU_ENV, gpu_required,
     list_adapters,
 };
-pub use dispatch::{Dispatch, DispatchBuilder, groups_for};
+pub use dispatch::{Dispatch, DispatchBuilder, WORKGROUP, groups_for};
 pub use profiler::{Profile, TimingSource};

@@ -10,7 +10,7 @@ use bytemuck::{Pod, Zeroable};
 use rayon::prelude::*;
 
 use super::{Bound, Precision, SpatialParams, View, f32_bytes};
-use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};
+use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, WORKGROUP, groups_for, shaders};
 
 /// Output pixels per invocation (`PX` in shared/conv_direct.wgsl).
 pub const PX: u32 = 8;
@@ -84,12 +84,15 @@ impl ConvKernel {
     }
 
     /// Whether an adapter with these features can run the kernel: the
-    /// subgroup variant broadcasts from lanes 0-7, so its subgroups must
-    /// have 8 or more.
+    /// subgroup variant broadcasts from lanes 0-7 and numbers its tiles
+    /// by lane within the workgroup, so its subgroups must have 8 to
+    /// [`WORKGROUP`] lanes.
     pub fn runs_with(self, features: wgpu::Features, info: &wgpu::AdapterInfo) -> bool {
         match self {
             ConvKernel::Subgroup => {
-                features.contains(wgpu::Features::SUBGROUP) && info.subgroup_min_size >= 8
+                features.contains(wgpu::Features::SUBGROUP)
+                    && info.subgroup_min_size >= 8
+                    && info.subgroup_max_size <= WORKGROUP
             }
             _ => true,
         }
@@ -293,7 +296,7 @@ pub fn dispatch(
     );
     ensure!(
         kernel.runs_on(ctx),
-        "{name}: the {} kernel needs subgroups of at least 8 lanes, which {} lacks",
+        "{name}: the {} kernel needs subgroups of 8 to {WORKGROUP} lanes, which {} lacks",
         kernel.name(),
         ctx.info.name
     );
