@@ -184,7 +184,13 @@ fn check_conv_in(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase, precision: Pre
     conv::cpu(&spec, &p, c.batch, &data, &mut out.data);
     for (kernel, got) in runs {
         let what = format!("{kernel:?} {precision:?} {c:?}");
-        assert_close(&what, &got, &out.data, tol(precision));
+        // The coop kernel multiplies in f16 whatever the storage.
+        let tol = if kernel.is_exact() {
+            tol(precision)
+        } else {
+            TOL_F16
+        };
+        assert_close(&what, &got, &out.data, tol);
     }
 }
 

@@ -16,20 +16,31 @@ use u2cut::{Model, Network, SideOutputs};
 
 /// The bound: every output within 5e-4 max-abs and 2e-5 mean-abs of ONNX Runtime.
 fn assert_matches_golden(what: &str, got: &SideOutputs, want: &Golden) {
+    assert_within(what, got, want, (5e-4, 2e-5));
+}
+
+/// Every output within `max` max-abs and `mean` mean-abs of ONNX Runtime.
+fn assert_within(
+    what: &str,
+    got: &SideOutputs,
+    want: &Golden,
+    (max_bound, mean_bound): (f32, f32),
+) {
     for d in 0..7 {
         let (max, mean) = diff(&got.maps[d], &want.maps[d]);
         eprintln!("{what} d{d}: max abs {max:.2e}, mean abs {mean:.2e}");
         assert!(
-            max <= 5e-4 && mean <= 2e-5,
+            max <= max_bound && mean <= mean_bound,
             "{what} d{d}: max abs {max:e}, mean abs {mean:e} vs ONNX Runtime"
         );
     }
 }
 
-/// `--precision f16`'s own bounds against ONNX Runtime (measured: see
-/// f16_storage_stays_near_onnx_runtime).
-const F16_MAX: f32 = 0.25;
-const F16_MEAN: f32 = 3e-3;
+/// The bounds against ONNX Runtime of f16 arithmetic or storage: f16
+/// activation storage (`--precision f16`) and the coop kernel's f16
+/// products. Measured: see f16_storage_stays_near_onnx_runtime and
+/// BENCHMARKS.md.
+const F16_BOUNDS: (f32, f32) = (0.25, 3e-3);
 
 /// A tuning cache in `dir` that picks `kernel` for every conv of `plan`,
 /// as a tuned run would find it.
@@ -64,11 +75,13 @@ fn run_golden(file: &str) {
 fn f16_storage_stays_near_onnx_runtime() {
     let Some(ctx) = gpu() else { return };
     let model = Arc::new(Model::builtin());
-    // Three kernels on the odd size; the untuned default on 320 x 2.
+    // Four kernels on the odd size (where the adapter runs them); the
+    // untuned default on 320 x 2.
     let cases = [
         ("golden_u2netp_181x237.safetensors", ConvKernel::Direct),
         ("golden_u2netp_181x237.safetensors", ConvKernel::Subgroup),
         ("golden_u2netp_181x237.safetensors", ConvKernel::Gemm128x64),
+        ("golden_u2netp_181x237.safetensors", ConvKernel::Coop),
         (
             "golden_u2netp_320_b2.safetensors",
             ConvKernel::untuned(&ctx),
@@ -84,14 +97,7 @@ fn f16_storage_stays_near_onnx_runtime() {
         let plan = net.plan(h, w, n).unwrap();
         let net = net.with_tuning(cache_forcing(&ctx, &dir, &plan, &model, kernel));
         let out = net.infer(&golden.input, n, h, w).unwrap();
-        for d in 0..7 {
-            let (max, mean) = diff(&out.maps[d], &golden.maps[d]);
-            eprintln!("f16 {kernel:?} {file} d{d}: max abs {max:.2e}, mean abs {mean:.2e}");
-            assert!(
-                max <= F16_MAX && mean <= F16_MEAN,
-                "f16 {kernel:?} d{d}: max {max:e}, mean {mean:e}"
-            );
-        }
+        assert_within(&format!("f16 {kernel:?} {file}"), &out, &golden, F16_BOUNDS);
     }
 }
 
@@ -135,7 +141,8 @@ fn fused_graph_equals_unfused_on_the_cpu() {
 }
 
 /// Each conv kernel this adapter runs, on every layer, chosen through a
-/// tuning cache as a tuned run would, held to the same ONNX Runtime bound.
+/// tuning cache as a tuned run would, held to the same ONNX Runtime bound
+/// (the coop kernel, which multiplies in f16, to the f16 bounds).
 #[test]
 fn every_conv_kernel_matches_onnx_runtime() {
     let Some(ctx) = gpu() else { return };
@@ -157,7 +164,12 @@ fn every_conv_kernel_matches_onnx_runtime() {
         assert_eq!(kernels.len(), 119);
         assert!(kernels.iter().all(|&&k| k == kernel));
         let out = net.infer(&golden.input, n, h, w).unwrap();
-        assert_matches_golden(&format!("{kernel:?} {file}"), &out, &golden);
+        let what = format!("{kernel:?} {file}");
+        if kernel.is_exact() {
+            assert_matches_golden(&what, &out, &golden);
+        } else {
+            assert_within(&what, &out, &golden, F16_BOUNDS);
+        }
     }
 }
 

@@ -30,6 +30,17 @@ fn every_shader_validates() {
     }
 }
 
+/// conv_coop.wgsl is written for 8 x 8 matrices; NVIDIA's are 16 x 16.
+#[test]
+fn the_coop_conv_validates_on_16x16_matrices() {
+    for precision in [Precision::F32, Precision::F16] {
+        let shader = shaders::CONV_COOP.with_matrix(16).storing(precision);
+        let source = shader.source();
+        assert!(source.contains("coop_mat16x16") && !source.contains("coop_mat8x8"));
+        validate(&format!("conv_coop 16x16 ({precision:?})"), &source);
+    }
+}
+
 #[test]
 fn the_network_kernels_have_f16_variants() {
     let with_act: Vec<&str> = shaders::ALL

@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Args;
 use serde_json::{Value, json};
 use u2cut::Model;
-use u2cut::gpu::list_adapters;
+use u2cut::gpu::{COOP_MATRIX_ENV, list_adapters};
 use u2cut::graph::{planner, stats};
 use u2cut::kernels::conv::ConvKernel;
 use u2cut::model::config::{Rsu, STAGE_NAMES};
@@ -81,11 +81,13 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
-/// An adapter as `info --adapters` lists it, with what u2cut can use there.
-type Listed = (wgpu::AdapterInfo, wgpu::Features);
+/// An adapter as `info --adapters` lists it, with what u2cut can use
+/// there: features, and the coop kernel's matrix size.
+type Listed = (wgpu::AdapterInfo, wgpu::Features, Option<u32>);
 
-/// The conv kernels an adapter runs, by name.
-fn conv_kernels((info, features): &Listed) -> Vec<&'static str> {
+/// The conv kernels an adapter runs, by name (the coop kernel apart: it
+/// needs U2CUT_COOP_MATRIX=1).
+fn conv_kernels((info, features, _): &Listed) -> Vec<&'static str> {
     ConvKernel::ALL
         .into_iter()
         .filter(|k| k.runs_with(*features, info))
@@ -153,10 +155,10 @@ fn text(facts: &Facts, adapters: Option<&[Listed]>) -> String {
             );
         }
         for (i, listed) in adapters.iter().enumerate() {
-            let (a, features) = listed;
+            let (a, features, coop) = listed;
             let _ = writeln!(
                 s,
-                "  [{i}] {} ({:?}, {:?}{})\n      conv kernels {}; f16 {}",
+                "  [{i}] {} ({:?}, {:?}{})\n      conv kernels {}; f16 {}; cooperative matrices {}",
                 a.name,
                 a.backend,
                 a.device_type,
@@ -170,6 +172,10 @@ fn text(facts: &Facts, adapters: Option<&[Listed]>) -> String {
                     "yes"
                 } else {
                     "no"
+                },
+                match coop {
+                    Some(n) => format!("{n}x{n} f16 (coop kernel with {COOP_MATRIX_ENV}=1)"),
+                    None => "no".to_owned(),
                 },
             );
         }
@@ -214,7 +220,7 @@ fn json(facts: &Facts, adapters: Option<&[Listed]>) -> Value {
             .iter()
             .enumerate()
             .map(|(i, listed)| {
-                let (a, features) = listed;
+                let (a, features, coop) = listed;
                 json!({
                     "index": i,
                     "name": a.name,
@@ -225,6 +231,7 @@ fn json(facts: &Facts, adapters: Option<&[Listed]>) -> Value {
                     "conv_kernels": conv_kernels(listed),
                     "shader_f16": features.contains(wgpu::Features::SHADER_F16),
                     "subgroup_sizes": [a.subgroup_min_size, a.subgroup_max_size],
+                    "coop_matrix_size": coop,
                 })
             })
             .collect();

@@ -22,21 +22,34 @@ pub fn gpu_required() -> bool {
     std::env::var(REQUIRE_GPU_ENV).is_ok_and(|v| v == "1")
 }
 
-/// How to pick an adapter.
+/// Set to 1 to open the device with wgpu's experimental cooperative-matrix
+/// feature, where the adapter has it, which lets convs run on tensor cores
+/// (the `coop` conv kernel: f16 products, see BENCHMARKS.md).
+pub const COOP_MATRIX_ENV: &str = "U2CUT_COOP_MATRIX";
+
+/// How to pick an adapter, and what to open on it.
 #[derive(Clone, Debug, Default)]
 pub struct AdapterChoice {
     /// Index into the enumerated adapter list, or a case-insensitive
     /// substring of the adapter name. `None` = best available.
     pub selector: Option<String>,
+    /// Enable the experimental cooperative-matrix feature if the adapter
+    /// has it (`U2CUT_COOP_MATRIX=1`).
+    pub coop_matrix: bool,
 }
 
 impl AdapterChoice {
-    /// The explicit selector if given, else `U2CUT_ADAPTER`, else automatic.
+    /// The explicit selector if given, else `U2CUT_ADAPTER`, else automatic;
+    /// cooperative matrices if `U2CUT_COOP_MATRIX=1`.
     pub fn from_flag_or_env(flag: Option<&str>) -> Self {
         let selector = flag
             .map(str::to_owned)
             .or_else(|| std::env::var(ADAPTER_ENV).ok().filter(|s| !s.is_empty()));
-        Self { selector }
+        let coop_matrix = std::env::var(COOP_MATRIX_ENV).is_ok_and(|v| v == "1");
+        Self {
+            selector,
+            coop_matrix,
+        }
     }
 }
 
@@ -49,7 +62,32 @@ pub struct GpuContext {
     pub info: wgpu::AdapterInfo,
     pub features: wgpu::Features,
     pub limits: wgpu::Limits,
+    /// The side S of the cooperative matrices the `coop` conv kernel uses
+    /// (S x S f16 times S x S f16 into f32), when the device was opened
+    /// with them: see [`coop_matrix_size`].
+    pub coop_matrix: Option<u32>,
     pub(crate) pipelines: Arc<PipelineCache>,
+}
+
+/// The matrix side conv_coop.wgsl can use on this adapter: a square S x S
+/// x S shape multiplying f16 into f32, with S = 8 or 16, on subgroups of
+/// exactly S * S / 8 lanes (the shader deals its 4 x S x S result tiles
+/// per subgroup over a 64 x 32 workgroup tile). lavapipe (Mesa 26) offers
+/// 8 on 8 lanes, NVIDIA 16 on 32.
+pub fn coop_matrix_size(
+    properties: &[wgpu::CooperativeMatrixProperties],
+    info: &wgpu::AdapterInfo,
+) -> Option<u32> {
+    [16, 8].into_iter().find(|&s| {
+        let lanes = s * s / 8;
+        info.subgroup_min_size == lanes
+            && info.subgroup_max_size == lanes
+            && properties.iter().any(|p| {
+                (p.m_size, p.n_size, p.k_size) == (s, s, s)
+                    && p.ab_type == wgpu::CooperativeScalarType::F16
+                    && p.cr_type == wgpu::CooperativeScalarType::F32
+            })
+    })
 }
 
 /// Lower is better: discrete GPUs first, software renderers last.
@@ -82,11 +120,21 @@ fn instance() -> wgpu::Instance {
 }
 
 /// Every adapter wgpu can see, best first, with the features we would use
-/// on it (what `u2cut info --adapters` shows).
-pub fn list_adapters() -> Vec<(wgpu::AdapterInfo, wgpu::Features)> {
+/// on it and the cooperative matrix size the coop conv kernel would use
+/// with `U2CUT_COOP_MATRIX=1` (what `u2cut info --adapters` shows).
+pub fn list_adapters() -> Vec<(wgpu::AdapterInfo, wgpu::Features, Option<u32>)> {
     sorted_adapters(&instance())
         .iter()
-        .map(|a| (a.get_info(), a.features() & wanted_features()))
+        .map(|a| {
+            let info = a.get_info();
+            let coop = wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX | wgpu::Features::SHADER_F16;
+            let size = a
+                .features()
+                .contains(coop)
+                .then(|| coop_matrix_size(&a.cooperative_matrix_properties(), &info))
+                .flatten();
+            (info, a.features() & wanted_features(), size)
+        })
         .collect()
 }
 
@@ -146,13 +194,30 @@ impl GpuContext {
     pub fn new(choice: &AdapterChoice) -> Result<Self> {
         let adapter = pick(sorted_adapters(&instance()), choice)?;
         let info = adapter.get_info();
-        let features = adapter.features() & wanted_features();
+        let mut features = adapter.features() & wanted_features();
+        // The coop kernel's tiles are f16.
+        let coop = wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX;
+        let coop_matrix = (choice.coop_matrix
+            && adapter
+                .features()
+                .contains(coop | wgpu::Features::SHADER_F16))
+        .then(|| coop_matrix_size(&adapter.cooperative_matrix_properties(), &info))
+        .flatten();
+        let experimental = if coop_matrix.is_some() {
+            features |= coop;
+            // SAFETY: the user asked for the experimental feature
+            // (U2CUT_COOP_MATRIX=1); wgpu warns that its implementation may
+            // have bugs. conv_coop.wgsl keeps to what the adapter reports.
+            unsafe { wgpu::ExperimentalFeatures::enabled() }
+        } else {
+            wgpu::ExperimentalFeatures::disabled()
+        };
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("u2cut"),
             required_features: features,
             required_limits: limits.clone(),
-            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            experimental_features: experimental,
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
         }))
@@ -163,6 +228,7 @@ impl GpuContext {
             info,
             features,
             limits,
+            coop_matrix,
             pipelines: Arc::new(PipelineCache::default()),
         })
     }

@@ -1,5 +1,5 @@
-//! Compiled compute pipelines, built once per (shader and its storage
-//! precision, entry point, override constants) and shared by every plan on
+//! Compiled compute pipelines, built once per (shader in its storage
+//! precision and matrix size, entry point, override constants) and shared by every plan on
 //! the device.
 
 use std::collections::HashMap;
@@ -7,9 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use super::shaders::Shader;
 
-use crate::kernels::Precision;
-
-type Module = (&'static str, Precision);
+type Module = Shader;
 type Key = (Module, &'static str, Vec<(&'static str, u64)>);
 
 /// Plans record their dispatches from several threads, so that the
@@ -40,7 +38,7 @@ impl PipelineCache {
         entry: &'static str,
         constants: &[(&'static str, f64)],
     ) -> wgpu::ComputePipeline {
-        let module: Module = (shader.name, shader.precision);
+        let module: Module = shader;
         let key: Key = (
             module,
             entry,

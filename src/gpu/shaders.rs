@@ -10,12 +10,14 @@
 
 use crate::kernels::Precision;
 
-/// One kernel family: a `shaders/<name>.wgsl` file, in one storage precision.
+/// One kernel family: a `shaders/<name>.wgsl` file, in one storage
+/// precision (and, for conv_coop.wgsl, one cooperative matrix size).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Shader {
     pub name: &'static str,
     raw: &'static str,
     pub precision: Precision,
+    matrix: u32,
 }
 
 macro_rules! shader {
@@ -24,15 +26,21 @@ macro_rules! shader {
             name: $name,
             raw: include_str!(concat!("../../shaders/", $name, ".wgsl")),
             precision: Precision::F32,
+            matrix: COOP_SIZE,
         }
     };
 }
 
+/// The cooperative matrix size written in conv_coop.wgsl (`S`).
+const COOP_SIZE: u32 = 8;
+
 const ACT_F32: &str = "alias act = f32;";
+const F16_ENABLED: &str = "enable f16;";
 
 pub const CONV: Shader = shader!("conv");
 pub const CONV_SUBGROUP: Shader = shader!("conv_subgroup");
 pub const CONV_GEMM: Shader = shader!("conv_gemm");
+pub const CONV_COOP: Shader = shader!("conv_coop");
 pub const BATCHNORM: Shader = shader!("batchnorm");
 pub const POOL: Shader = shader!("pool");
 pub const UPSAMPLE: Shader = shader!("upsample");
@@ -52,6 +60,7 @@ pub const ALL: &[Shader] = &[
     CONV,
     CONV_SUBGROUP,
     CONV_GEMM,
+    CONV_COOP,
     BATCHNORM,
     POOL,
     UPSAMPLE,
@@ -108,13 +117,35 @@ impl Shader {
         self.source_f32().contains("array<act>")
     }
 
+    /// This family on `size` x `size` cooperative matrices: conv_coop.wgsl
+    /// is written for 8 x 8, and NVIDIA offers 16 x 16.
+    pub fn with_matrix(self, size: u32) -> Self {
+        Self {
+            matrix: size,
+            ..self
+        }
+    }
+
     /// The complete WGSL text with every include expanded, in this
-    /// shader's precision.
+    /// shader's precision and matrix size.
     pub fn source(&self) -> String {
-        let text = self.source_f32();
+        let mut text = self.source_f32();
+        if self.matrix != COOP_SIZE {
+            let s = self.matrix;
+            text = text
+                .replace("coop_mat8x8", &format!("coop_mat{s}x{s}"))
+                .replace("const S: u32 = 8u;", &format!("const S: u32 = {s}u;"));
+        }
         match self.precision {
             Precision::F32 => text,
-            Precision::F16 => format!("enable f16;\n{}", text.replace(ACT_F32, "alias act = f16;")),
+            // conv_coop.wgsl enables f16 itself, for its f16 tiles.
+            Precision::F16 if text.contains(F16_ENABLED) => {
+                text.replace(ACT_F32, "alias act = f16;")
+            }
+            Precision::F16 => format!(
+                "{F16_ENABLED}\n{}",
+                text.replace(ACT_F32, "alias act = f16;")
+            ),
         }
     }
 

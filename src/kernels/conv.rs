@@ -10,12 +10,18 @@ use bytemuck::{Pod, Zeroable};
 use rayon::prelude::*;
 
 use super::{Bound, Precision, SpatialParams, View, f32_bytes};
-use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, WORKGROUP, groups_for, shaders};
+use crate::gpu::{
+    COOP_MATRIX_ENV, Dispatch, DispatchBuilder, GpuContext, WORKGROUP, groups_for, shaders,
+};
 
 /// Output pixels per invocation (`PX` in shared/conv_direct.wgsl).
 pub const PX: u32 = 8;
+/// Pixels and output channels of a conv_coop.wgsl workgroup tile.
+const COOP_TILE: (u32, u32) = (64, 32);
+
 /// Which kernel computes a conv. All of them read the same params and
-/// packed weights and give the same sums in the same order.
+/// packed weights; all but the coop kernel give the same sums in the same
+/// order as the CPU reference.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -41,16 +47,21 @@ pub enum ConvKernel {
     /// The implicit GEMM with 128 x 64 tiles (8 x 16 per invocation).
     #[serde(rename = "gemm128x64")]
     Gemm128x64,
+    /// conv_coop.wgsl: the implicit GEMM on cooperative matrices (tensor
+    /// cores), f16 x f16 products summed in f32. Only on devices opened
+    /// with `U2CUT_COOP_MATRIX=1` (GpuContext::coop_matrix).
+    Coop,
 }
 
 impl ConvKernel {
-    pub const ALL: [ConvKernel; 6] = [
+    pub const ALL: [ConvKernel; 7] = [
         ConvKernel::Direct,
         ConvKernel::Subgroup,
         ConvKernel::Gemm64x32,
         ConvKernel::Gemm128x32,
         ConvKernel::Gemm64x64,
         ConvKernel::Gemm128x64,
+        ConvKernel::Coop,
     ];
 
     /// The name in reports and the tuning cache.
@@ -62,6 +73,7 @@ impl ConvKernel {
             ConvKernel::Gemm128x32 => "gemm128x32",
             ConvKernel::Gemm64x64 => "gemm64x64",
             ConvKernel::Gemm128x64 => "gemm128x64",
+            ConvKernel::Coop => "coop",
         }
     }
 
@@ -70,7 +82,7 @@ impl ConvKernel {
     /// 16 TN channels.
     fn gemm_blocking(self) -> Option<(u32, u32)> {
         match self {
-            ConvKernel::Direct | ConvKernel::Subgroup => None,
+            ConvKernel::Direct | ConvKernel::Subgroup | ConvKernel::Coop => None,
             ConvKernel::Gemm64x32 => Some((4, 2)),
             ConvKernel::Gemm128x32 => Some((8, 2)),
             ConvKernel::Gemm64x64 => Some((4, 4)),
@@ -78,15 +90,26 @@ impl ConvKernel {
         }
     }
 
-    /// Whether this adapter can run the kernel.
+    /// Whether this device can run the kernel.
     pub fn runs_on(self, ctx: &GpuContext) -> bool {
-        self.runs_with(ctx.features, &ctx.info)
+        match self {
+            ConvKernel::Coop => ctx.coop_matrix.is_some(),
+            _ => self.runs_with(ctx.features, &ctx.info),
+        }
+    }
+
+    /// Whether the kernel sums exactly as the CPU reference does. The
+    /// coop kernel's products are f16 and its sums in the hardware's
+    /// order: it has its own tolerance (BENCHMARKS.md).
+    pub fn is_exact(self) -> bool {
+        self != ConvKernel::Coop
     }
 
     /// Whether an adapter with these features can run the kernel: the
     /// subgroup variant broadcasts from lanes 0-7 and numbers its tiles
     /// by lane within the workgroup, so its subgroups must have 8 to
-    /// [`WORKGROUP`] lanes.
+    /// [`WORKGROUP`] lanes. The coop kernel needs a device opened for it
+    /// ([`ConvKernel::runs_on`]), so never here.
     pub fn runs_with(self, features: wgpu::Features, info: &wgpu::AdapterInfo) -> bool {
         match self {
             ConvKernel::Subgroup => {
@@ -94,6 +117,7 @@ impl ConvKernel {
                     && info.subgroup_min_size >= 8
                     && info.subgroup_max_size <= WORKGROUP
             }
+            ConvKernel::Coop => false,
             _ => true,
         }
     }
@@ -296,9 +320,14 @@ pub fn dispatch(
     );
     ensure!(
         kernel.runs_on(ctx),
-        "{name}: the {} kernel needs subgroups of 8 to {WORKGROUP} lanes, which {} lacks",
+        "{name}: {} cannot run the {} kernel ({})",
+        ctx.info.name,
         kernel.name(),
-        ctx.info.name
+        match kernel {
+            ConvKernel::Coop =>
+                format!("it needs {COOP_MATRIX_ENV}=1 and square f16 cooperative matrices into f32"),
+            _ => format!("it needs subgroups of 8 to {WORKGROUP} lanes"),
+        }
     );
     let direct_groups = groups_for(u64::from(p.height) * u64::from(p.tiles_x));
     let (shader, label, groups, channel_groups) = match (kernel, kernel.gemm_blocking()) {
@@ -307,6 +336,12 @@ pub fn dispatch(
             format!("{name}_{}", kernel.name()),
             u64::from(p.height * p.width).div_ceil(u64::from(16 * tm)),
             spec.cout.div_ceil(16 * tn),
+        ),
+        (ConvKernel::Coop, None) => (
+            shaders::CONV_COOP.with_matrix(ctx.coop_matrix.unwrap_or(8)),
+            format!("{name}_coop"),
+            u64::from(p.height * p.width).div_ceil(u64::from(COOP_TILE.0)),
+            spec.cout.div_ceil(COOP_TILE.1),
         ),
         (ConvKernel::Subgroup, None) => (
             shaders::CONV_SUBGROUP,
@@ -338,7 +373,7 @@ pub fn dispatch(
         .constant("UP_A", u32::from(p.upsamples_a()));
     if let Some((tm, tn)) = kernel.gemm_blocking() {
         builder = builder.constant("TM", tm).constant("TN", tn);
-    } else {
+    } else if kernel != ConvKernel::Coop {
         // The direct kernels read a and b as vec4 arrays too, when rows
         // start at multiples of 4 elements.
         bindings.extend([(7, a), (8, b.unwrap_or(a))]);
