@@ -10,7 +10,9 @@
 #   2. the GPU test suite (U2CUT_REQUIRE_GPU=1: no adapter is a failure)
 #   3. `u2cut bench --tune` of u2netp and u2net at 320x320, batch 1, 8 and
 #      32, in f32 and f16 (the tuning cache is RESULTS_DIR/tune.json, so
-#      the reference runs below use the tuned kernels too)
+#      the reference runs below use the tuned kernels too), and where the
+#      adapter has cooperative matrices, f16 with the coop kernel too
+#      (U2CUT_COOP_MATRIX=1; its kernel and model tests run in step 2)
 #   4. tools/torch_u2net.py --check (the PyTorch model against the ORT
 #      goldens), then tools/bench_reference.py: u2cut against PyTorch eager
 #      (cuDNN; fp32, and fp16 channels_last), alternately in the same run
@@ -88,6 +90,20 @@ for t in "$bundle"/tests/*; do
         log "  $name: FAILED (log: test_$name.log)"
     fi
 done
+# The cooperative-matrix conv kernel, where the adapter has it: the kernel
+# and model tests again with it enabled.
+coop=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["adapters"][0]["coop_matrix_size"] or "")' <"$results/adapters.json" 2>/dev/null)
+if [ -n "$coop" ]; then
+    for t in "$bundle"/tests/kernels "$bundle"/tests/model; do
+        name=$(basename "$t")_coop
+        if step 120 env U2CUT_COOP_MATRIX=1 "$t" >"$results/test_$name.log" 2>&1; then
+            log "  $name: $(grep -h '^test result' "$results/test_$name.log" | tail -1)"
+        else
+            status=1
+            log "  $name: FAILED (log: test_$name.log)"
+        fi
+    done
+fi
 
 # The PyTorch definition itself, against the ONNX Runtime goldens.
 log "torch parity (tools/torch_u2net.py --check)"
@@ -101,14 +117,19 @@ for model in ${MODELS:-u2netp u2net}; do
     for size in ${SIZES:-320}; do
         for batch in ${BATCHES:-1 8 32}; do
             tag=${model}_${size}_b${batch}
-            for precision in f32 f16; do
-                out=$results/bench_${tag}_$precision.txt
-                if step 90 "$u2cut" -q --precision "$precision" bench --tune --model "$model" \
+            # f16+coop: with the cooperative-matrix kernel among the tuned
+            # ones (its own cache, so the reference runs keep to the others).
+            for variant in f32 f16 ${coop:+f16+coop}; do
+                out=$results/bench_${tag}_$variant.txt
+                precision=${variant%+coop}
+                env=()
+                [ "$variant" = f16+coop ] && env=(U2CUT_COOP_MATRIX=1 U2CUT_TUNE_CACHE="$results/tune_coop.json")
+                if step 90 env "${env[@]}" "$u2cut" -q --precision "$precision" bench --tune --model "$model" \
                     --size "$size" --batch "$batch" --iters "${ITERS:-10}" >"$out" 2>&1; then
-                    log "  $tag $precision: $(grep -h '^throughput' "$out"); $(grep -h '^convs' "$out")"
+                    log "  $tag $variant: $(grep -h '^throughput' "$out"); $(grep -h '^convs' "$out")"
                 else
                     status=1
-                    log "  $tag $precision: FAILED ($(basename "$out"))"
+                    log "  $tag $variant: FAILED ($(basename "$out"))"
                 fi
             done
             if step 120 python3 tools/bench_reference.py --u2cut "$u2cut" --model "$model" \
