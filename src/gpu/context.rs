@@ -126,16 +126,29 @@ pub fn list_adapters() -> Vec<(wgpu::AdapterInfo, wgpu::Features, Option<u32>)> 
     sorted_adapters(&instance())
         .iter()
         .map(|a| {
-            let info = a.get_info();
-            let coop = wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX | wgpu::Features::SHADER_F16;
-            let size = a
-                .features()
-                .contains(coop)
-                .then(|| coop_matrix_size(&a.cooperative_matrix_properties(), &info))
-                .flatten();
-            (info, a.features() & wanted_features(), size)
+            (
+                a.get_info(),
+                a.features() & wanted_features(),
+                adapter_coop_size(a),
+            )
         })
         .collect()
+}
+
+/// [`coop_matrix_size`] for an adapter, if it has the (experimental)
+/// feature and f16 shaders: the coop kernel's tiles are f16.
+fn adapter_coop_size(adapter: &wgpu::Adapter) -> Option<u32> {
+    let needs = wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX | wgpu::Features::SHADER_F16;
+    adapter
+        .features()
+        .contains(needs)
+        .then(|| {
+            coop_matrix_size(
+                &adapter.cooperative_matrix_properties(),
+                &adapter.get_info(),
+            )
+        })
+        .flatten()
 }
 
 fn sorted_adapters(instance: &wgpu::Instance) -> Vec<wgpu::Adapter> {
@@ -195,16 +208,9 @@ impl GpuContext {
         let adapter = pick(sorted_adapters(&instance()), choice)?;
         let info = adapter.get_info();
         let mut features = adapter.features() & wanted_features();
-        // The coop kernel's tiles are f16.
-        let coop = wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX;
-        let coop_matrix = (choice.coop_matrix
-            && adapter
-                .features()
-                .contains(coop | wgpu::Features::SHADER_F16))
-        .then(|| coop_matrix_size(&adapter.cooperative_matrix_properties(), &info))
-        .flatten();
+        let coop_matrix = adapter_coop_size(&adapter).filter(|_| choice.coop_matrix);
         let experimental = if coop_matrix.is_some() {
-            features |= coop;
+            features |= wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX;
             // SAFETY: the user asked for the experimental feature
             // (U2CUT_COOP_MATRIX=1); wgpu warns that its implementation may
             // have bugs. conv_coop.wgsl keeps to what the adapter reports.
