@@ -78,10 +78,17 @@ pub fn coop_matrix_size(
     properties: &[wgpu::CooperativeMatrixProperties],
     info: &wgpu::AdapterInfo,
 ) -> Option<u32> {
+    coop_size_for(properties, (info.subgroup_min_size, info.subgroup_max_size))
+}
+
+/// [`coop_matrix_size`] given the adapter's subgroup sizes (min, max).
+fn coop_size_for(
+    properties: &[wgpu::CooperativeMatrixProperties],
+    subgroups: (u32, u32),
+) -> Option<u32> {
     [16, 8].into_iter().find(|&s| {
         let lanes = s * s / 8;
-        info.subgroup_min_size == lanes
-            && info.subgroup_max_size == lanes
+        subgroups == (lanes, lanes)
             && properties.iter().any(|p| {
                 (p.m_size, p.n_size, p.k_size) == (s, s, s)
                     && p.ab_type == wgpu::CooperativeScalarType::F16
@@ -259,5 +266,43 @@ impl GpuContext {
         self.limits
             .max_storage_buffer_binding_size
             .min(self.limits.max_buffer_size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wgpu::CooperativeScalarType::{F16, F32};
+
+    fn shape(
+        size: u32,
+        ab: wgpu::CooperativeScalarType,
+        cr: wgpu::CooperativeScalarType,
+    ) -> wgpu::CooperativeMatrixProperties {
+        wgpu::CooperativeMatrixProperties {
+            m_size: size,
+            n_size: size,
+            k_size: size,
+            ab_type: ab,
+            cr_type: cr,
+            saturating_accumulation: false,
+        }
+    }
+
+    /// The coop kernel deals 4 S x S tiles to each of 512 / (S S)
+    /// subgroups of a 64-invocation workgroup: only exact subgroup sizes
+    /// and f16 -> f32 shapes qualify.
+    #[test]
+    fn coop_matrix_size_needs_the_shape_and_the_subgroup_size() {
+        let nvidia = [shape(16, F16, F16), shape(16, F16, F32)];
+        assert_eq!(coop_size_for(&nvidia, (32, 32)), Some(16));
+        let lavapipe = [shape(8, F16, F16), shape(8, F16, F32)];
+        assert_eq!(coop_size_for(&lavapipe, (8, 8)), Some(8));
+        // Varying subgroups (RDNA: 32 or 64), the wrong size, f16 sums only.
+        assert_eq!(coop_size_for(&nvidia, (32, 64)), None);
+        assert_eq!(coop_size_for(&nvidia, (8, 8)), None);
+        assert_eq!(coop_size_for(&[shape(16, F16, F16)], (32, 32)), None);
+        assert_eq!(coop_size_for(&[shape(8, F32, F32)], (8, 8)), None);
+        assert_eq!(coop_size_for(&[], (32, 32)), None);
     }
 }
