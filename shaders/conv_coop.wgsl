@@ -43,19 +43,6 @@ var<workgroup> tile_a: array<f16, BK * BM>;
 var<workgroup> tile_b: array<f16, BN * BK>;
 var<workgroup> tile_c: array<f32, BN * BM>;
 
-// Row r of the input tile for pixel (y, x): reduction index
-// k = ci * K * K + tap, as the packed weights order it.
-fn gather(n: u32, k: u32, y: i32, x: i32) -> f32 {
-    let ci = k / (K * K);
-    let tap = k % (K * K);
-    let iy = y + i32((tap / K) * DIL) - i32(PAD);
-    let ix = x + i32((tap % K) * DIL) - i32(PAD);
-    if iy < 0 || iy >= i32(p.height) || ix < 0 || ix >= i32(p.width) {
-        return 0.0;
-    }
-    return fetch_channel(n, ci, u32(iy), u32(ix));
-}
-
 // Result tile f of this workgroup's (BM / S) x (BN / S), row-major: its
 // first pixel and channel.
 fn tile_origin(f: u32) -> vec2<u32> {

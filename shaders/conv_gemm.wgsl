@@ -38,19 +38,6 @@ const BK: u32 = 16u;
 var<workgroup> tile_a: array<f32, BK * BM>;
 var<workgroup> tile_b: array<vec4<f32>, BK * BN / 4u>;
 
-// Row r of the input tile for pixel (y, x): reduction index
-// k = ci * K * K + tap, as the packed weights order it.
-fn gather(n: u32, k: u32, y: i32, x: i32) -> f32 {
-    let ci = k / (K * K);
-    let tap = k % (K * K);
-    let iy = y + i32((tap / K) * DIL) - i32(PAD);
-    let ix = x + i32((tap % K) * DIL) - i32(PAD);
-    if iy < 0 || iy >= i32(p.height) || ix < 0 || ix >= i32(p.width) {
-        return 0.0;
-    }
-    return fetch_channel(n, ci, u32(iy), u32(ix));
-}
-
 @compute @workgroup_size(WG)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,

@@ -1,6 +1,6 @@
 // The parameters and bindings every conv kernel takes (conv.wgsl,
-// conv_subgroup.wgsl, conv_gemm.wgsl), so one set of packed weights and one
-// params struct serve each. Keep in sync with src/kernels/conv.rs (ConvParams).
+// conv_subgroup.wgsl, conv_gemm.wgsl, conv_coop.wgsl), so one set of packed
+// weights and one params struct serve each. Keep in sync with src/kernels/conv.rs (ConvParams).
 // Needs shared/tensor.wgsl and shared/bilinear.wgsl.
 
 struct ConvParams {
@@ -56,6 +56,20 @@ fn fetch_channel(n: u32, ci: u32, y: u32, x: u32) -> f32 {
         return f32(in_a[base + y * p.width + x]);
     }
     return f32(in_b[view_index(p.b, n, ci - p.a.channels, y * p.width + x)]);
+}
+
+// The implicit GEMMs' input (conv_gemm.wgsl, conv_coop.wgsl): the value at
+// reduction index k = ci * K * K + tap (as the packed weights order it)
+// for output pixel (y, x), zero outside the image.
+fn gather(n: u32, k: u32, y: i32, x: i32) -> f32 {
+    let ci = k / (K * K);
+    let tap = k % (K * K);
+    let iy = y + i32((tap / K) * DIL) - i32(PAD);
+    let ix = x + i32((tap % K) * DIL) - i32(PAD);
+    if iy < 0 || iy >= i32(p.height) || ix < 0 || ix >= i32(p.width) {
+        return 0.0;
+    }
+    return fetch_channel(n, ci, u32(iy), u32(ix));
 }
 
 fn activate(v: vec4<f32>) -> vec4<f32> {
