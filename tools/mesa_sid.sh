@@ -29,6 +29,9 @@ if [ ! -x "$root/usr/bin/vulkaninfo" ]; then
         mesa-vulkan-drivers libvulkan1 vulkan-tools >/dev/null
 fi
 mkdir -p "$root$repo"
-mountpoint -q "$root$repo" || mount --bind "$repo" "$root$repo"
-mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+# Unmounted again on exit: a later `rm -rf CHROOT_DIR` must not reach the
+# checkout through the bind mount.
+trap 'umount "$root$repo" "$root/proc" 2>/dev/null' EXIT
+mount --bind "$repo" "$root$repo"
+mount -t proc proc "$root/proc"
 chroot "$root" bash -c 'cd "$1" && shift && exec "$@"' _ "$repo" "$@"
