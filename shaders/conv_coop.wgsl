@@ -1,9 +1,9 @@
 // The implicit GEMM of conv_gemm.wgsl on cooperative matrices (tensor
 // cores on NVIDIA): a subgroup multiplies S x S f16 tiles into f32 sums in
 // one instruction. Same params, bindings and packed weights as the other
-// conv kernels; it runs with f16 activation storage only (the products
-// are f16 x f16: activations and weights both rounded to f16), and only
-// where wgpu's experimental cooperative-matrix feature was enabled
+// conv kernels, in either storage precision; the products are f16 x f16
+// (activations and weights both rounded to f16). It runs only where
+// wgpu's experimental cooperative-matrix feature was enabled
 // (U2CUT_COOP_MATRIX=1) and the adapter multiplies square S x S f16
 // matrices into f32 (ConvKernel::Coop).
 //
@@ -77,7 +77,8 @@ fn main(
     if tile * BM >= plane {
         return;
     }
-    let n_tiles = (p.cout_blocks + 1u) / 2u;
+    let blocks_per_tile = BN / 16u;
+    let n_tiles = (p.cout_blocks + blocks_per_tile - 1u) / blocks_per_tile;
     let n = wg.z / n_tiles;
     let nt = wg.z % n_tiles;
     let kk = (p.a.channels + p.b.channels) * K * K;
@@ -103,7 +104,7 @@ fn main(
         for (var j = li; j < BK * BN / 4u; j += WG) {
             let r = j / (BN / 4u);
             let q = j % (BN / 4u);
-            let block = nt * 2u + q / 4u;
+            let block = nt * blocks_per_tile + q / 4u;
             var w = vec4(0.0);
             if k0 + r < kk && block < p.cout_blocks {
                 w = weights[(block * kk + k0 + r) * 4u + q % 4u];

@@ -1,6 +1,7 @@
 // The parameters and bindings every conv kernel takes (conv.wgsl,
 // conv_subgroup.wgsl, conv_gemm.wgsl, conv_coop.wgsl), so one set of packed
-// weights and one params struct serve each. Keep in sync with src/kernels/conv.rs (ConvParams).
+// weights and one params struct serve each. Keep in sync with
+// src/kernels/conv.rs (ConvParams).
 // Needs shared/tensor.wgsl and shared/bilinear.wgsl.
 
 struct ConvParams {

@@ -1,4 +1,5 @@
-//! 2D convolution (shaders/conv.wgsl, conv_subgroup.wgsl, conv_gemm.wgsl): K x K (K = 1 or 3), stride 1, padding
+//! 2D convolution (shaders/conv.wgsl, conv_subgroup.wgsl, conv_gemm.wgsl,
+//! conv_coop.wgsl): K x K (K = 1 or 3), stride 1, padding
 //! `dilation * (K - 1) / 2`, bias, optional ReLU, input = channel
 //! concatenation of views `a` and `b`, and optionally a residual tensor
 //! added after the ReLU (U²-Net's RSU output, fused into its last conv).
@@ -74,6 +75,16 @@ impl ConvKernel {
             ConvKernel::Gemm64x64 => "gemm64x64",
             ConvKernel::Gemm128x64 => "gemm128x64",
             ConvKernel::Coop => "coop",
+        }
+    }
+
+    /// The pixels and output channels of a workgroup's tile, for the
+    /// implicit GEMMs (the direct kernels tile per invocation instead).
+    fn workgroup_tile(self) -> Option<(u32, u32)> {
+        match (self, self.gemm_blocking()) {
+            (_, Some((tm, tn))) => Some((16 * tm, 16 * tn)),
+            (ConvKernel::Coop, None) => Some(COOP_TILE),
+            _ => None,
         }
     }
 
@@ -329,27 +340,27 @@ pub fn dispatch(
             _ => format!("it needs subgroups of 8 to {WORKGROUP} lanes"),
         }
     );
-    let direct_groups = groups_for(u64::from(p.height) * u64::from(p.tiles_x));
-    let (shader, label, groups, channel_groups) = match (kernel, kernel.gemm_blocking()) {
-        (_, Some((tm, tn))) => (
-            shaders::CONV_GEMM,
-            format!("{name}_{}", kernel.name()),
-            u64::from(p.height * p.width).div_ceil(u64::from(16 * tm)),
-            spec.cout.div_ceil(16 * tn),
+    let shader = match kernel {
+        ConvKernel::Direct => shaders::CONV,
+        ConvKernel::Subgroup => shaders::CONV_SUBGROUP,
+        ConvKernel::Coop => {
+            shaders::CONV_COOP.with_matrix(ctx.coop_matrix.expect("runs_on checked it"))
+        }
+        _ => shaders::CONV_GEMM,
+    };
+    let label = match kernel {
+        ConvKernel::Direct => name,
+        _ => format!("{name}_{}", kernel.name()),
+    };
+    let (groups, channel_groups) = match kernel.workgroup_tile() {
+        Some((pixels, channels)) => (
+            u64::from(p.height * p.width).div_ceil(u64::from(pixels)),
+            spec.cout.div_ceil(channels),
         ),
-        (ConvKernel::Coop, None) => (
-            shaders::CONV_COOP.with_matrix(ctx.coop_matrix.unwrap_or(8)),
-            format!("{name}_coop"),
-            u64::from(p.height * p.width).div_ceil(u64::from(COOP_TILE.0)),
-            spec.cout.div_ceil(COOP_TILE.1),
-        ),
-        (ConvKernel::Subgroup, None) => (
-            shaders::CONV_SUBGROUP,
-            format!("{name}_subgroup"),
-            direct_groups,
+        None => (
+            groups_for(u64::from(p.height) * u64::from(p.tiles_x)),
             p.cout_blocks,
         ),
-        _ => (shaders::CONV, name, direct_groups, p.cout_blocks),
     };
     let z = batch
         .checked_mul(channel_groups)
