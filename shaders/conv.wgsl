@@ -16,7 +16,7 @@ fn quad(w: u32) -> Quad {
     ));
 }
 
-fn accumulate(w: u32, lane: u32, r0: RowTaps, r1: RowTaps, r2: RowTaps) {
+fn accumulate(from_b: bool, w: u32, lane: u32, r0: RowTaps, r1: RowTaps, r2: RowTaps) {
     window(r0, r1, r2, quad(w), quad(w + 1u), quad(w + 2u), quad(w + 3u));
 }
 

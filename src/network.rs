@@ -11,7 +11,6 @@ use crate::graph::gpu::{GpuPlan, GpuWeights, max_batch};
 use crate::graph::tune::{self, TuneCache, Tuning};
 use crate::graph::{Graph, cpu, planner};
 use crate::kernels::Precision;
-use crate::kernels::conv::ConvKernel;
 use crate::model::Model;
 
 /// The seven U²-Net outputs for a batch: `maps[0]` is d0 (the fused map),
@@ -190,14 +189,7 @@ impl Network {
     ) -> Result<GpuPlan> {
         let graph = g.graph(&self.model, (height, width), fuse);
         let cache = g.tuning.as_ref().map(|c| c.lock().unwrap());
-        // A cached kernel this adapter cannot run (a hand-edited cache) is ignored.
-        let choose = |key: &str| {
-            cache
-                .as_ref()
-                .and_then(|c| c.get(key))
-                .filter(|k| k.runs_on(&g.ctx))
-                .unwrap_or_else(|| ConvKernel::untuned(&g.ctx))
-        };
+        let choose = |key: &str| cache.as_ref().and_then(|c| c.get(key));
         GpuPlan::new(
             &g.ctx,
             graph,

@@ -151,11 +151,11 @@ fn check_conv_in(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase, precision: Pre
 
     let upload = |f: &Framed| f.upload_as(ctx, precision);
     let (ga, gb, gres) = (upload(&a), b.as_ref().map(upload), res.as_ref().map(upload));
-    let gw = ctx.upload("w", &conv::pack_weights(&spec, &w));
+    let gw = conv::upload_weights(ctx, "w", &spec, &w);
     let gbias = ctx.upload("bias", &conv::pack_bias(&spec, &bias));
     let runs: Vec<_> = ConvKernel::ALL
         .iter()
-        .filter(|k| k.runs_on(ctx))
+        .filter(|k| k.fits(ctx, &spec, &p))
         .map(|&kernel| {
             let gout = upload(&out);
             let buffers = conv::ConvBuffers {
@@ -408,6 +408,21 @@ fn conv_matches_reference() {
             residual: true,
             up: false,
         },
+        // A wide concat: each view's weights for an output block nearly
+        // fill a 64 KiB uniform window (113 channels is the most that fit).
+        ConvCase {
+            batch: 1,
+            ca: 113,
+            cb: 100,
+            cout: 20,
+            h: 5,
+            w: 9,
+            k: 3,
+            dilation: 1,
+            relu: true,
+            residual: false,
+            up: false,
+        },
     ];
     for c in fixed.into_iter().chain(vec_cases) {
         check_conv(&ctx, &mut rng, c);
@@ -437,6 +452,40 @@ fn conv_matches_reference() {
         };
         check_conv(&ctx, &mut rng, c);
     }
+}
+
+/// The uniform-window kernel takes a conv only where each output block's
+/// weights for each input view fit one 64 KiB window: 113 input channels
+/// of a 3x3 (576 bytes each, after the window's alignment), not 114;
+/// 1x1 convs up to ~1000. The others take any layer.
+#[test]
+fn uniform_weight_windows_bound_the_views() {
+    let Some(ctx) = gpu() else { return };
+    let kernel = ConvKernel::SubgroupUniform;
+    if !kernel.runs_on(&ctx) {
+        eprintln!("{} cannot run the {} kernel", ctx.info.name, kernel.name());
+        return;
+    }
+    let fits = |ca: u32, cb: u32, k: u32| {
+        let spec = ConvSpec {
+            cin: ca + cb,
+            cout: 40,
+            k,
+            dilation: 1,
+            relu: true,
+        };
+        let b = (cb > 0).then(|| View::whole(cb, 64));
+        let p = spec.params(View::whole(ca, 64), b, View::whole(40, 64), 8, 8);
+        assert!(ConvKernel::Subgroup.fits(&ctx, &spec, &p));
+        kernel.fits(&ctx, &spec, &p)
+    };
+    assert!(fits(113, 0, 3));
+    assert!(!fits(114, 0, 3));
+    assert!(fits(64, 64, 3));
+    assert!(fits(113, 113, 3));
+    assert!(!fits(64, 114, 3));
+    assert!(fits(1000, 0, 1));
+    assert!(!fits(1100, 0, 1));
 }
 
 /// Runs a kernel that reads one framed tensor and writes another, each

@@ -75,27 +75,31 @@ fn run_golden(file: &str) {
 fn f16_storage_stays_near_onnx_runtime() {
     let Some(ctx) = gpu() else { return };
     let model = Arc::new(Model::builtin());
-    // Four kernels on the odd size (where the adapter runs them); the
-    // untuned default on 320 x 2.
+    // Five kernels on the odd size (where the adapter runs them); the
+    // untuned defaults (None) on 320 x 2.
+    let odd = "golden_u2netp_181x237.safetensors";
     let cases = [
-        ("golden_u2netp_181x237.safetensors", ConvKernel::Direct),
-        ("golden_u2netp_181x237.safetensors", ConvKernel::Subgroup),
-        ("golden_u2netp_181x237.safetensors", ConvKernel::Gemm128x64),
-        ("golden_u2netp_181x237.safetensors", ConvKernel::Coop),
-        (
-            "golden_u2netp_320_b2.safetensors",
-            ConvKernel::untuned(&ctx),
-        ),
+        (odd, Some(ConvKernel::Direct)),
+        (odd, Some(ConvKernel::Subgroup)),
+        (odd, Some(ConvKernel::SubgroupUniform)),
+        (odd, Some(ConvKernel::Gemm128x64)),
+        (odd, Some(ConvKernel::Coop)),
+        ("golden_u2netp_320_b2.safetensors", None),
     ];
-    for (file, kernel) in cases.into_iter().filter(|(_, k)| k.runs_on(&ctx)) {
+    for (file, kernel) in cases
+        .into_iter()
+        .filter(|(_, k)| k.is_none_or(|k| k.runs_on(&ctx)))
+    {
         let golden = load_golden(file);
         let [n, _, h, w] = golden.shape;
         let dir = tempfile::tempdir().unwrap();
-        let net = Network::gpu(&ctx, model.clone())
+        let mut net = Network::gpu(&ctx, model.clone())
             .with_precision(Precision::F16)
             .unwrap();
-        let plan = net.plan(h, w, n).unwrap();
-        let net = net.with_tuning(cache_forcing(&ctx, &dir, &plan, &model, kernel));
+        if let Some(kernel) = kernel {
+            let plan = net.plan(h, w, n).unwrap();
+            net = net.with_tuning(cache_forcing(&ctx, &dir, &plan, &model, kernel));
+        }
         let out = net.infer(&golden.input, n, h, w).unwrap();
         assert_within(&format!("f16 {kernel:?} {file}"), &out, &golden, F16_BOUNDS);
     }
@@ -151,10 +155,12 @@ fn every_conv_kernel_matches_onnx_runtime() {
     let [n, _, h, w] = golden.shape;
     let model = Arc::new(Model::builtin());
     let default = Network::gpu(&ctx, model.clone()).plan(h, w, n).unwrap();
-    // Untuned, every conv takes the adapter's default kernel.
-    let untuned = ConvKernel::untuned(&ctx);
-    assert!(untuned.runs_on(&ctx));
-    assert!(default.conv_kernels.iter().flatten().all(|&k| k == untuned));
+    // Untuned, every conv takes the adapter's default kernel for its shape.
+    for (i, kernel) in default.conv_kernels.iter().enumerate() {
+        if let Some((spec, p)) = default.conv_shape(i, &model.layers) {
+            assert_eq!(*kernel, Some(ConvKernel::untuned(&ctx, spec, &p)));
+        }
+    }
     for kernel in ConvKernel::ALL.into_iter().filter(|k| k.runs_on(&ctx)) {
         let dir = tempfile::tempdir().unwrap();
         let cache = cache_forcing(&ctx, &dir, &default, &model, kernel);

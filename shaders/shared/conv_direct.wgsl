@@ -1,9 +1,10 @@
 // The direct conv's body, shared by its two entry files, which differ only
 // in how the weights reach the invocations: conv.wgsl loads them in every
-// invocation, conv_subgroup.wgsl loads each once per subgroup and
-// broadcasts it. Each defines `accumulate(w, lane, r0, r1, r2)`: loads the
-// 36 weight vec4s from w and calls `window`; and `halo(...)`: the two
-// inputs left and right of the 8 pixels at dilation 1.
+// invocation, conv_subgroup.wgsl and conv_subgroup_uniform.wgsl load each
+// once per subgroup and broadcast it. Each defines
+// `accumulate(from_b, w, lane, r0, r1, r2)`: loads the 36 weight vec4s of
+// a channel of a (or b) from w and calls `window`; and `halo(...)`: the
+// two inputs left and right of the 8 pixels at dilation 1.
 //
 // 2D convolution, stride 1, "same" padding: K x K kernel (K = 1 or 3) with
 // dilation DIL, bias, optional ReLU, then an optional residual added (the
@@ -179,7 +180,7 @@ fn conv3x3(from_b: bool, v: View, n: u32, y: u32, x0: u32, w: u32, lane: u32) {
         let r0 = row_taps(from_b, base, y, x0, 0u, lane);
         let r1 = row_taps(from_b, base, y, x0, 1u, lane);
         let r2 = row_taps(from_b, base, y, x0, 2u, lane);
-        accumulate(w + ci * 36u, lane, r0, r1, r2);
+        accumulate(from_b, w + ci * 36u, lane, r0, r1, r2);
     }
 }
 
@@ -193,7 +194,7 @@ fn conv1x1(from_b: bool, v: View, n: u32, y: u32, x0: u32, w: u32, lane: u32) {
         let r0 = channels3(from_b, v, n, ci, y, x0);
         let r1 = channels3(from_b, v, n, ci + 3u, y, x0);
         let r2 = channels3(from_b, v, n, ci + 6u, y, x0);
-        accumulate(w + ci * 4u, lane, r0, r1, r2);
+        accumulate(from_b, w + ci * 4u, lane, r0, r1, r2);
     }
 }
 
@@ -303,7 +304,7 @@ fn conv_direct(t: u32, z: u32, lane: u32) {
     let tiles = tile_count();
     let tc = min(t, tiles - 1u);
     let n = z / p.cout_blocks;
-    let cb = z % p.cout_blocks;
+    let cb = p.first_block + z % p.cout_blocks;
     let y = tc / p.tiles_x;
     let x0 = (tc % p.tiles_x) * PX;
     acc0_0 = vec4(0.0);
@@ -340,9 +341,9 @@ fn conv_direct(t: u32, z: u32, lane: u32) {
     acc7_3 = vec4(0.0);
 
     // Weights are [cout_blocks][cin][K*K][4] vec4s.
-    let per_channel = K * K * 4u;
-    let w = cb * (p.a.channels + p.b.channels) * per_channel;
-    let wb = w + p.a.channels * per_channel;
+    let block = (z % p.cout_blocks) * (p.a.channels + p.b.channels) * K * K * 4u;
+    let w = p.w_a + block;
+    let wb = p.w_b + block;
     if K == 1u {
         conv1x1(false, p.a, n, y, x0, w, lane);
         conv1x1(true, p.b, n, y, x0, wb, lane);

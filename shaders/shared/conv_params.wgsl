@@ -18,6 +18,13 @@ struct ConvParams {
     // The size of `a`: height x width, or smaller with UP_A.
     a_height: u32,
     a_width: u32,
+    // The first output channel block this dispatch computes, and where
+    // its weights for a's and b's channels start (vec4 indices into
+    // `weights`, or into the uniform windows of
+    // conv_subgroup_uniform.wgsl, which dispatches one block at a time).
+    first_block: u32,
+    w_a: u32,
+    w_b: u32,
     _pad: u32,
 }
 

@@ -159,7 +159,7 @@ pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchRepo
         peak_memory_bytes: activation_bytes + weight_bytes,
         activation_bytes,
         weight_bytes,
-        dispatches: plan.dispatches.len(),
+        dispatches: plan.dispatches.iter().map(|d| d.bind_groups.len()).sum(),
         gflop_per_image: flops as f64 / 1e9 / f64::from(batch),
         traffic_bytes_per_image: traffic / u64::from(batch),
         timing: profile.source,

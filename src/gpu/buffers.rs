@@ -17,13 +17,23 @@ impl GpuContext {
 
     /// A storage buffer holding `bytes` (f16 data, packed pixels).
     pub fn upload_bytes(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
+        self.upload_with(label, bytes, STORAGE)
+    }
+
+    /// A buffer holding `data` that binds as storage or as uniform windows.
+    pub fn upload_uniform(&self, label: &str, data: &[f32]) -> wgpu::Buffer {
+        let usage = STORAGE | wgpu::BufferUsages::UNIFORM;
+        self.upload_with(label, bytemuck::cast_slice(data), usage)
+    }
+
+    fn upload_with(&self, label: &str, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
         // Zero-length bindings are invalid; one zero word stands in.
         let bytes = if bytes.is_empty() { &[0; 4] } else { bytes };
         self.device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(label),
                 contents: bytes,
-                usage: STORAGE,
+                usage,
             })
     }
 

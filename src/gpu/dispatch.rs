@@ -18,7 +18,9 @@ pub struct Dispatch {
     /// Kernel name for reports, e.g. `conv3x3_d2`.
     pub label: String,
     pub pipeline: wgpu::ComputePipeline,
-    pub bind_group: wgpu::BindGroup,
+    /// One grid per bind group, in order (several where a kernel's
+    /// bindings change along the work, see [`Dispatch::then`]).
+    pub bind_groups: Vec<wgpu::BindGroup>,
     pub groups: [u32; 3],
     /// Images the grid covers: z is this many equal slices, one per image,
     /// so [`Dispatch::record`] can run fewer.
@@ -30,11 +32,14 @@ pub struct Dispatch {
 }
 
 /// Builds one [`Dispatch`]: params go to binding 0, buffers to the given bindings.
+#[derive(Clone)]
 pub struct DispatchBuilder<'a> {
     ctx: &'a GpuContext,
     shader: Shader,
     entry: &'static str,
     constants: Vec<(&'static str, f64)>,
+    /// (binding, buffer, offset, size): buffer ranges bound as they are.
+    ranges: Vec<(u32, &'a wgpu::Buffer, u64, u64)>,
 }
 
 impl<'a> DispatchBuilder<'a> {
@@ -44,7 +49,15 @@ impl<'a> DispatchBuilder<'a> {
             shader,
             entry,
             constants: Vec::new(),
+            ranges: Vec::new(),
         }
+    }
+
+    /// Binds `size` bytes of `buffer` from `offset` (a uniform window,
+    /// where [`DispatchBuilder::build`] binds whole buffers).
+    pub fn range(mut self, binding: u32, buffer: &'a wgpu::Buffer, offset: u64, size: u64) -> Self {
+        self.ranges.push((binding, buffer, offset, size));
+        self
     }
 
     /// Sets a pipeline-overridable constant (`override` in WGSL).
@@ -85,6 +98,16 @@ impl<'a> DispatchBuilder<'a> {
                 resource: buffer.as_entire_binding(),
             });
         }
+        for &(binding, buffer, offset, size) in &self.ranges {
+            entries.push(wgpu::BindGroupEntry {
+                binding,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer,
+                    offset,
+                    size: wgpu::BufferSize::new(size),
+                }),
+            });
+        }
         let bind_group = self
             .ctx
             .device
@@ -96,7 +119,7 @@ impl<'a> DispatchBuilder<'a> {
         Ok(Dispatch {
             label,
             pipeline,
-            bind_group,
+            bind_groups: vec![bind_group],
             groups,
             batch: 1,
             flops: 0,
@@ -125,8 +148,22 @@ impl Dispatch {
     pub fn record(&self, pass: &mut wgpu::ComputePass, images: u32) {
         let z = self.groups[2] / self.batch * images.clamp(1, self.batch);
         pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, &self.bind_group, &[]);
-        pass.dispatch_workgroups(self.groups[0], self.groups[1], z);
+        for bind_group in &self.bind_groups {
+            pass.set_bind_group(0, bind_group, &[]);
+            pass.dispatch_workgroups(self.groups[0], self.groups[1], z);
+        }
+    }
+
+    /// This dispatch followed by `next`, built from the same pipeline and
+    /// grid with other bindings: one kernel launch in reports.
+    pub fn then(mut self, next: Dispatch) -> Dispatch {
+        assert!(
+            self.pipeline == next.pipeline && self.groups == next.groups,
+            "{}: only the bindings may differ between the parts of a dispatch",
+            self.label
+        );
+        self.bind_groups.extend(next.bind_groups);
+        self
     }
 }
 

@@ -84,9 +84,7 @@ impl GpuContext {
                     end_of_pass_write_index: Some(2 * i as u32 + 1),
                 }),
             });
-            pass.set_pipeline(&d.pipeline);
-            pass.set_bind_group(0, &d.bind_group, &[]);
-            pass.dispatch_workgroups(d.groups[0], d.groups[1], d.groups[2]);
+            d.record(&mut pass, d.batch);
         }
         encoder.resolve_query_set(&queries, 0..count, &resolved, 0);
         self.queue.submit([encoder.finish()]);

@@ -39,6 +39,7 @@ const F16_ENABLED: &str = "enable f16;";
 
 pub const CONV: Shader = shader!("conv");
 pub const CONV_SUBGROUP: Shader = shader!("conv_subgroup");
+pub const CONV_SUBGROUP_UNIFORM: Shader = shader!("conv_subgroup_uniform");
 pub const CONV_GEMM: Shader = shader!("conv_gemm");
 pub const CONV_COOP: Shader = shader!("conv_coop");
 pub const BATCHNORM: Shader = shader!("batchnorm");
@@ -59,6 +60,7 @@ pub const GUIDED: Shader = shader!("guided");
 pub const ALL: &[Shader] = &[
     CONV,
     CONV_SUBGROUP,
+    CONV_SUBGROUP_UNIFORM,
     CONV_GEMM,
     CONV_COOP,
     BATCHNORM,
@@ -101,6 +103,10 @@ const SHARED: &[(&str, &str)] = &[
     (
         "shared/conv_direct.wgsl",
         include_str!("../../shaders/shared/conv_direct.wgsl"),
+    ),
+    (
+        "shared/conv_subgroup_body.wgsl",
+        include_str!("../../shaders/shared/conv_subgroup_body.wgsl"),
     ),
 ];
 

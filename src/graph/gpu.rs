@@ -13,7 +13,7 @@ use super::tune::{ConvUse, TuneRow};
 use super::{ConvLayer, Graph, Op};
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::batchnorm::{self, BatchNormParams};
-use crate::kernels::conv::{self, ConvBuffers, ConvKernel};
+use crate::kernels::conv::{self, ConvBuffers, ConvKernel, ConvParams, ConvSpec};
 use crate::kernels::elementwise::{Elementwise, ElementwiseParams};
 use crate::kernels::{Bound, SpatialParams, pool, upsample};
 
@@ -37,7 +37,7 @@ impl GpuWeights {
             .iter()
             .map(|l| {
                 (
-                    ctx.upload(&l.name, &conv::pack_weights(&l.spec, &l.weight)),
+                    conv::upload_weights(ctx, &l.name, &l.spec, &l.weight),
                     ctx.upload(&l.name, &conv::pack_bias(&l.spec, &l.bias)),
                 )
             })
@@ -93,15 +93,17 @@ pub struct GpuPlan {
 }
 
 impl GpuPlan {
-    /// Builds the plan; `choose` picks each conv's kernel from its tuning
-    /// key (see [`GpuPlan::conv_key`]).
+    /// Builds the plan; `choose` gives each conv's tuned kernel from its
+    /// tuning key (see [`GpuPlan::conv_key`]). Untuned convs, and tuned
+    /// ones whose kernel cannot take them here (a hand-edited cache), get
+    /// [`ConvKernel::untuned`].
     pub fn new(
         ctx: &GpuContext,
         graph: Graph,
         layers: &[ConvLayer],
         weights: &GpuWeights,
         batch: u32,
-        choose: &dyn Fn(&str) -> ConvKernel,
+        choose: &dyn Fn(&str) -> Option<ConvKernel>,
     ) -> Result<Self> {
         let memory = planner::plan(&graph);
         let limit = max_batch(ctx, &graph, &memory, layers)?;
@@ -125,7 +127,14 @@ impl GpuPlan {
             conv_kernels: Vec::new(),
         };
         plan.conv_kernels = (0..plan.graph.ops.len())
-            .map(|i| plan.conv_key(i, layers).map(|key| choose(&key)))
+            .map(|i| {
+                let key = plan.conv_key(i, layers)?;
+                let fits = |k: &ConvKernel| plan.fits(i, layers, *k);
+                Some(choose(&key).filter(fits).unwrap_or_else(|| {
+                    let (spec, p) = plan.conv_shape(i, layers).expect("a conv");
+                    ConvKernel::untuned(&plan.ctx, spec, &p)
+                }))
+            })
             .collect();
         // In parallel: the driver compiles each new pipeline on the
         // recording thread (see PipelineCache).
@@ -163,6 +172,26 @@ impl GpuPlan {
         Some(conv.key())
     }
 
+    /// Op `i`'s layer shape and params if it is a conv.
+    pub fn conv_shape<'l>(
+        &self,
+        i: usize,
+        layers: &'l [ConvLayer],
+    ) -> Option<(&'l ConvSpec, ConvParams)> {
+        let op = &self.graph.ops[i];
+        let Op::Conv { layer, .. } = *op else {
+            return None;
+        };
+        let spec = &layers[layer].spec;
+        Some((spec, self.graph.conv_params(op, spec)))
+    }
+
+    /// Whether `kernel` can compute op `i` (a conv) on this device.
+    fn fits(&self, i: usize, layers: &[ConvLayer], kernel: ConvKernel) -> bool {
+        self.conv_shape(i, layers)
+            .is_some_and(|(spec, p)| kernel.fits(&self.ctx, spec, &p))
+    }
+
     /// The whole batch's GPU time, median of `runs` profiled runs (ms).
     pub fn median_ms(&self, runs: usize) -> Result<f64> {
         let mut spans = (0..runs.max(1))
@@ -191,7 +220,7 @@ impl GpuPlan {
             // Kernels this adapter cannot run stay at infinity.
             let mut ms = [f64::INFINITY; ConvKernel::ALL.len()];
             for (t, kernel) in ms.iter_mut().zip(ConvKernel::ALL) {
-                if !kernel.runs_on(&self.ctx) {
+                if !self.fits(i, layers, kernel) {
                     continue;
                 }
                 let runs = (0..repeats.max(1))

@@ -1,5 +1,5 @@
-//! 2D convolution (shaders/conv.wgsl, conv_subgroup.wgsl, conv_gemm.wgsl,
-//! conv_coop.wgsl): K x K (K = 1 or 3), stride 1, padding
+//! 2D convolution (shaders/conv.wgsl, conv_subgroup.wgsl,
+//! conv_subgroup_uniform.wgsl, conv_gemm.wgsl, conv_coop.wgsl): K x K (K = 1 or 3), stride 1, padding
 //! `dilation * (K - 1) / 2`, bias, optional ReLU, input = channel
 //! concatenation of views `a` and `b`, and optionally a residual tensor
 //! added after the ReLU (U²-Net's RSU output, fused into its last conv).
@@ -34,6 +34,11 @@ pub enum ConvKernel {
     /// conv_subgroup.wgsl: the direct kernel with each weight loaded once
     /// per subgroup and broadcast (subgroups of 8 lanes or more).
     Subgroup,
+    /// conv_subgroup_uniform.wgsl: the subgroup kernel reading its weights
+    /// from 64 KiB uniform windows, one 16-channel output block per grid;
+    /// only where each input view's weights fit a window ([`ConvKernel::fits`]).
+    #[serde(rename = "subgroup_uniform")]
+    SubgroupUniform,
     /// conv_gemm.wgsl: implicit GEMM over workgroup-memory tiles of 64
     /// pixels x 32 channels (4 x 8 per invocation). Caches written before
     /// there were several tiles call it "gemm".
@@ -55,9 +60,10 @@ pub enum ConvKernel {
 }
 
 impl ConvKernel {
-    pub const ALL: [ConvKernel; 7] = [
+    pub const ALL: [ConvKernel; 8] = [
         ConvKernel::Direct,
         ConvKernel::Subgroup,
+        ConvKernel::SubgroupUniform,
         ConvKernel::Gemm64x32,
         ConvKernel::Gemm128x32,
         ConvKernel::Gemm64x64,
@@ -70,6 +76,7 @@ impl ConvKernel {
         match self {
             ConvKernel::Direct => "direct",
             ConvKernel::Subgroup => "subgroup",
+            ConvKernel::SubgroupUniform => "subgroup_uniform",
             ConvKernel::Gemm64x32 => "gemm64x32",
             ConvKernel::Gemm128x32 => "gemm128x32",
             ConvKernel::Gemm64x64 => "gemm64x64",
@@ -93,7 +100,10 @@ impl ConvKernel {
     /// 16 TN channels.
     fn gemm_blocking(self) -> Option<(u32, u32)> {
         match self {
-            ConvKernel::Direct | ConvKernel::Subgroup | ConvKernel::Coop => None,
+            ConvKernel::Direct
+            | ConvKernel::Subgroup
+            | ConvKernel::SubgroupUniform
+            | ConvKernel::Coop => None,
             ConvKernel::Gemm64x32 => Some((4, 2)),
             ConvKernel::Gemm128x32 => Some((8, 2)),
             ConvKernel::Gemm64x64 => Some((4, 4)),
@@ -101,12 +111,25 @@ impl ConvKernel {
         }
     }
 
-    /// Whether this device can run the kernel.
+    /// Whether this device can run the kernel (on some layers, for the
+    /// uniform-window kernel: see [`ConvKernel::fits`]).
     pub fn runs_on(self, ctx: &GpuContext) -> bool {
         match self {
             ConvKernel::Coop => ctx.coop_matrix.is_some(),
+            ConvKernel::SubgroupUniform => {
+                self.runs_with(ctx.features, &ctx.info)
+                    && ctx.limits.max_uniform_buffer_binding_size >= WINDOW_BYTES
+            }
             _ => self.runs_with(ctx.features, &ctx.info),
         }
+    }
+
+    /// Whether the kernel can compute the conv `p` of `spec` on this
+    /// device: it runs there, and for the uniform-window kernel each
+    /// output block's weights for each input view fit one window.
+    pub fn fits(self, ctx: &GpuContext, spec: &ConvSpec, p: &ConvParams) -> bool {
+        self.runs_on(ctx)
+            && (self != ConvKernel::SubgroupUniform || weight_windows(ctx, spec, p).is_some())
     }
 
     /// Whether the kernel sums exactly as the CPU reference does. The
@@ -123,7 +146,7 @@ impl ConvKernel {
     /// ([`ConvKernel::runs_on`]), so never here.
     pub fn runs_with(self, features: wgpu::Features, info: &wgpu::AdapterInfo) -> bool {
         match self {
-            ConvKernel::Subgroup => {
+            ConvKernel::Subgroup | ConvKernel::SubgroupUniform => {
                 features.contains(wgpu::Features::SUBGROUP)
                     && info.subgroup_min_size >= 8
                     && info.subgroup_max_size <= WORKGROUP
@@ -133,15 +156,84 @@ impl ConvKernel {
         }
     }
 
-    /// The kernel for convs that were never tuned: the subgroup variant on
-    /// CPU adapters (llvmpipe, where it is 1.7-2x faster: BENCHMARKS.md),
-    /// else the direct kernel. `u2cut bench --tune` measures them all.
-    pub fn untuned(ctx: &GpuContext) -> Self {
-        if ctx.info.device_type == wgpu::DeviceType::Cpu && ConvKernel::Subgroup.runs_on(ctx) {
-            ConvKernel::Subgroup
-        } else {
-            ConvKernel::Direct
-        }
+    /// The kernel for convs that were never tuned: on CPU adapters
+    /// (llvmpipe) the subgroup kernel (1.7-2x faster than the direct one
+    /// there: BENCHMARKS.md), in uniform windows where those pay (see
+    /// [`MIN_SPLIT_GROUPS`]); elsewhere the direct kernel. `u2cut bench
+    /// --tune` measures them all.
+    pub fn untuned(ctx: &GpuContext, spec: &ConvSpec, p: &ConvParams) -> Self {
+        let cpu = ctx.info.device_type == wgpu::DeviceType::Cpu;
+        let groups = groups_for(u64::from(p.height) * u64::from(p.tiles_x));
+        let windows_pay = spec.k == 3 && (p.cout_blocks == 1 || groups >= MIN_SPLIT_GROUPS);
+        [ConvKernel::SubgroupUniform, ConvKernel::Subgroup]
+            .into_iter()
+            .filter(|&k| windows_pay || k != ConvKernel::SubgroupUniform)
+            .find(|k| cpu && k.fits(ctx, spec, p))
+            .unwrap_or(ConvKernel::Direct)
+    }
+}
+
+/// The uniform-window kernel runs one grid per 16-channel output block.
+/// On llvmpipe (`u2cut bench --tune`, u2netp at 160x160) it was ~10%
+/// faster on single-block 3x3 convs, 2-5% on 64-channel ones at 160x160,
+/// even at 80x80 (13 workgroups per grid), and 1.1-2.2x slower at 40x40
+/// and below, where each grid is too short to keep the threads busy. The
+/// untuned default splits grids of at least this many workgroups. (Its 1x1
+/// conv, the fuse, ran 2x slower, cause unknown: the default leaves 1x1 to
+/// the subgroup kernel.)
+const MIN_SPLIT_GROUPS: u64 = 16;
+
+/// Bytes of one uniform weight window of conv_subgroup_uniform.wgsl
+/// (`WINDOW` vec4s): WebGPU's guaranteed uniform binding size.
+const WINDOW_BYTES: u64 = 64 << 10;
+
+/// The uniform windows of conv_subgroup_uniform.wgsl, per output block:
+/// for a's and for b's channels, the byte offset to bind a window from
+/// (aligned as the adapter requires, at or below the view's first weight)
+/// and the vec4 of that window where the view's weights begin. None if
+/// some view's weights overrun their window.
+fn weight_windows(
+    ctx: &GpuContext,
+    spec: &ConvSpec,
+    p: &ConvParams,
+) -> Option<Vec<[(u64, u32); 2]>> {
+    let align = u64::from(ctx.limits.min_uniform_buffer_offset_alignment);
+    let channel_bytes = u64::from(spec.k * spec.k * OCB) * 4;
+    let window = |block: u32, first: u32, channels: u32| {
+        let start = u64::from(block * spec.cin + first) * channel_bytes;
+        let offset = start / align * align;
+        let end = start + u64::from(channels) * channel_bytes;
+        (end - offset <= WINDOW_BYTES).then_some((offset, ((start - offset) / 16) as u32))
+    };
+    (0..p.cout_blocks)
+        .map(|block| {
+            let a = window(block, 0, p.a.channels)?;
+            // An empty b reads nothing; its binding repeats a's window.
+            let b = match p.b.channels {
+                0 => a,
+                channels => window(block, p.a.channels, channels)?,
+            };
+            Some([a, b])
+        })
+        .collect()
+}
+
+/// Uploads `spec`'s OIHW weights packed for the conv kernels. Where the
+/// uniform-window kernel runs, the buffer is usable as a uniform buffer
+/// and has a window's worth of zeros after the weights, so a window bound
+/// from any weight's offset stays inside it.
+pub fn upload_weights(
+    ctx: &GpuContext,
+    label: &str,
+    spec: &ConvSpec,
+    oihw: &[f32],
+) -> wgpu::Buffer {
+    let mut packed = pack_weights(spec, oihw);
+    if ConvKernel::SubgroupUniform.runs_on(ctx) {
+        packed.resize(packed.len() + WINDOW_BYTES as usize / 4, 0.0);
+        ctx.upload_uniform(label, &packed)
+    } else {
+        ctx.upload(label, &packed)
     }
 }
 /// Output channels per invocation; weights are packed in blocks of this many.
@@ -165,6 +257,11 @@ pub struct ConvParams {
     /// The size of `a`: the output's, or smaller when upsampled on read.
     pub a_height: u32,
     pub a_width: u32,
+    /// For the direct kernels: the first output channel block of the grid,
+    /// and the vec4 where its weights for a's and b's channels begin.
+    pub first_block: u32,
+    pub w_a: u32,
+    pub w_b: u32,
     pub _pad: u32,
 }
 
@@ -258,6 +355,9 @@ impl ConvSpec {
             relu: u32::from(self.relu),
             a_height: height,
             a_width: width,
+            first_block: 0,
+            w_a: 0,
+            w_b: a.channels * self.k * self.k * OCB / 4,
             _pad: 0,
         }
     }
@@ -337,12 +437,22 @@ pub fn dispatch(
         match kernel {
             ConvKernel::Coop =>
                 format!("it needs {COOP_MATRIX_ENV}=1 and square f16 cooperative matrices into f32"),
-            _ => format!("it needs subgroups of 8 to {WORKGROUP} lanes"),
+            _ => format!(
+                "it needs subgroups of 8 to {WORKGROUP} lanes, and 64 KiB uniform bindings for the uniform variant"
+            ),
         }
+    );
+    ensure!(
+        kernel.fits(ctx, spec, p),
+        "{name}: the {} kernel cannot take this layer: its weights for {} + {} input channels overrun a 64 KiB uniform window",
+        kernel.name(),
+        p.a.channels,
+        p.b.channels
     );
     let shader = match kernel {
         ConvKernel::Direct => shaders::CONV,
         ConvKernel::Subgroup => shaders::CONV_SUBGROUP,
+        ConvKernel::SubgroupUniform => shaders::CONV_SUBGROUP_UNIFORM,
         ConvKernel::Coop => {
             shaders::CONV_COOP.with_matrix(ctx.coop_matrix.expect("runs_on checked it"))
         }
@@ -352,11 +462,18 @@ pub fn dispatch(
         ConvKernel::Direct => name,
         _ => format!("{name}_{}", kernel.name()),
     };
+    // The uniform-window kernel binds one output block's weights at a
+    // time, so its grid covers one block and runs once per block.
+    let windows = match kernel {
+        ConvKernel::SubgroupUniform => weight_windows(ctx, spec, p).expect("fits checked it"),
+        _ => Vec::new(),
+    };
     let (groups, channel_groups) = match kernel.workgroup_tile() {
         Some((pixels, channels)) => (
             u64::from(p.height * p.width).div_ceil(u64::from(pixels)),
             spec.cout.div_ceil(channels),
         ),
+        None if !windows.is_empty() => (groups_for(u64::from(p.height) * u64::from(p.tiles_x)), 1),
         None => (
             groups_for(u64::from(p.height) * u64::from(p.tiles_x)),
             p.cout_blocks,
@@ -373,11 +490,13 @@ pub fn dispatch(
     let mut bindings = vec![
         (1, a),
         (2, b.unwrap_or(a)),
-        (3, weights),
         (4, bias),
         (5, dst.buffer),
         (6, residual.unwrap_or(a)),
     ];
+    if windows.is_empty() {
+        bindings.push((3, weights));
+    }
     let mut builder = DispatchBuilder::new(ctx, shader.storing(precision), "main")
         .constant("K", spec.k)
         .constant("DIL", spec.dilation)
@@ -390,7 +509,29 @@ pub fn dispatch(
         bindings.extend([(7, a), (8, b.unwrap_or(a))]);
         builder = builder.constant("VEC", u32::from(p.width.is_multiple_of(4)));
     }
-    let mut d = builder.build(label, p, &bindings, groups, z)?;
+    let mut d = if windows.is_empty() {
+        builder.build(label, p, &bindings, groups, z)?
+    } else {
+        let mut parts = windows
+            .iter()
+            .zip(0..)
+            .map(|(&[(at_a, w_a), (at_b, w_b)], block)| {
+                let p = ConvParams {
+                    cout_blocks: 1,
+                    first_block: block,
+                    w_a,
+                    w_b,
+                    ..*p
+                };
+                builder
+                    .clone()
+                    .range(9, weights, at_a, WINDOW_BYTES)
+                    .range(10, weights, at_b, WINDOW_BYTES)
+                    .build(label.clone(), &p, &bindings, groups, z)
+            });
+        let first = parts.next().expect("a conv has an output block")?;
+        parts.try_fold(first, |d, part| Ok::<_, anyhow::Error>(d.then(part?)))?
+    };
     let pixels = u64::from(batch) * u64::from(p.height * p.width);
     d.flops = spec.flops(p.height, p.width) * u64::from(batch);
     let a_pixels = u64::from(batch) * u64::from(p.a_height * p.a_width);

@@ -1,0 +1,80 @@
+// The subgroup conv kernels' body (conv_subgroup.wgsl,
+// conv_subgroup_uniform.wgsl): the direct conv (shared/conv_direct.wgsl)
+// with each weight loaded once per subgroup and broadcast, and the halo
+// taken from the neighbouring lanes. The entry file defines
+// `weight(from_b, i)`: vec4 i of the weights for a's (b's) channels.
+// Needs subgroups of 8 to WG lanes, all active at every broadcast and
+// shuffle.
+// Needs shared/tensor.wgsl, shared/bilinear.wgsl, shared/conv_params.wgsl,
+// shared/conv_direct.wgsl.
+
+// The 36 weight vec4s from w (through the entry file's `weight`): lane i
+// of l{j} holds vec4 8j + i, so quad q of tap k (vec4 4k + q) comes from
+// l{(4k+q)/8}, lane (4k+q)%8. Lanes past 7 load too (uniform control
+// flow); past the binding's end WebGPU clamps the load, and nothing reads
+// those values.
+fn accumulate(from_b: bool, w: u32, lane: u32, r0: RowTaps, r1: RowTaps, r2: RowTaps) {
+    let l0 = weight(from_b, w + lane);
+    let l1 = weight(from_b, w + 8u + lane);
+    let l2 = weight(from_b, w + 16u + lane);
+    let l3 = weight(from_b, w + 24u + lane);
+    let l4 = weight(from_b, w + 32u + lane);
+    let q0 = Quad(array(
+        subgroupBroadcast(l0, 0u), subgroupBroadcast(l0, 4u), subgroupBroadcast(l1, 0u),
+        subgroupBroadcast(l1, 4u), subgroupBroadcast(l2, 0u), subgroupBroadcast(l2, 4u),
+        subgroupBroadcast(l3, 0u), subgroupBroadcast(l3, 4u), subgroupBroadcast(l4, 0u),
+    ));
+    let q1 = Quad(array(
+        subgroupBroadcast(l0, 1u), subgroupBroadcast(l0, 5u), subgroupBroadcast(l1, 1u),
+        subgroupBroadcast(l1, 5u), subgroupBroadcast(l2, 1u), subgroupBroadcast(l2, 5u),
+        subgroupBroadcast(l3, 1u), subgroupBroadcast(l3, 5u), subgroupBroadcast(l4, 1u),
+    ));
+    let q2 = Quad(array(
+        subgroupBroadcast(l0, 2u), subgroupBroadcast(l0, 6u), subgroupBroadcast(l1, 2u),
+        subgroupBroadcast(l1, 6u), subgroupBroadcast(l2, 2u), subgroupBroadcast(l2, 6u),
+        subgroupBroadcast(l3, 2u), subgroupBroadcast(l3, 6u), subgroupBroadcast(l4, 2u),
+    ));
+    let q3 = Quad(array(
+        subgroupBroadcast(l0, 3u), subgroupBroadcast(l0, 7u), subgroupBroadcast(l1, 3u),
+        subgroupBroadcast(l1, 7u), subgroupBroadcast(l2, 3u), subgroupBroadcast(l2, 7u),
+        subgroupBroadcast(l3, 3u), subgroupBroadcast(l3, 7u), subgroupBroadcast(l4, 3u),
+    ));
+    window(r0, r1, r2, q0, q1, q2, q3);
+}
+
+// Lanes in this invocation's subgroup.
+var<private> lanes: u32;
+
+// Columns x0-1 and x0+8 of the row. Lane i's tile is lane i-1's tile plus
+// 8 columns (main numbers tiles by lane), so its left neighbour is lane
+// i-1's last pixel and its right one lane i+1's first; where that lane's
+// tile is on another row, the column is outside this row's image and
+// zeroed anyway. Only the two ends of the subgroup load, and in a single
+// load (lane 0 its left column, the others their right one), which halves
+// the scalar loads of the row.
+fn halo(from_b: bool, base: u32, row: u32, ok: bool, x0: u32, lane: u32, first: f32, last: f32) -> vec2<f32> {
+    let x = i32(x0);
+    let edge = fetch_or_zero(from_b, base, row, ok, select(x + 8, x - 1, lane == 0u));
+    let left = select(subgroupShuffleUp(last, 1u), edge, lane == 0u);
+    let right = select(subgroupShuffleDown(first, 1u), edge, lane == lanes - 1u);
+    return vec2(select(0.0, left, ok && x > 0), select(0.0, right, ok && x0 + 8u < p.width));
+}
+
+@compute @workgroup_size(WG)
+fn main(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(subgroup_id) sg: u32,
+    @builtin(subgroup_size) size: u32,
+    @builtin(subgroup_invocation_id) lane: u32,
+) {
+    // Tiles numbered by subgroup and lane, so neighbouring lanes have
+    // neighbouring tiles (halo). WG is a multiple of the subgroup size
+    // (8, 16, 32 or 64), so this covers the workgroup's WG tiles.
+    lanes = size;
+    let t = linear_group(wg, nwg) * WG + sg * size + lane;
+    if subgroupAll(t >= tile_count()) {
+        return;
+    }
+    conv_direct(t, wg.z, lane);
+}
