@@ -1,6 +1,6 @@
 //! 2D convolution (shaders/conv.wgsl, conv_subgroup.wgsl,
-//! conv_subgroup_uniform.wgsl, conv_gemm.wgsl, conv_coop.wgsl): K x K (K = 1 or 3), stride 1, padding
-//! `dilation * (K - 1) / 2`, bias, optional ReLU, input = channel
+//! conv_subgroup_uniform.wgsl, conv_gemm.wgsl, conv_coop.wgsl): K x K
+//! (K = 1 or 3), stride 1, padding `dilation * (K - 1) / 2`, bias, optional ReLU, input = channel
 //! concatenation of views `a` and `b`, and optionally a residual tensor
 //! added after the ReLU (U²-Net's RSU output, fused into its last conv).
 //! `a` may be smaller than the output: it is then read through U²-Net's
@@ -174,13 +174,13 @@ impl ConvKernel {
 }
 
 /// The uniform-window kernel runs one grid per 16-channel output block.
-/// On llvmpipe (`u2cut bench --tune`, u2netp at 160x160) it was ~10%
-/// faster on single-block 3x3 convs, 2-5% on 64-channel ones at 160x160,
-/// even at 80x80 (13 workgroups per grid), and 1.1-2.2x slower at 40x40
-/// and below, where each grid is too short to keep the threads busy. The
-/// untuned default splits grids of at least this many workgroups. (Its 1x1
-/// conv, the fuse, ran 2x slower, cause unknown: the default leaves 1x1 to
-/// the subgroup kernel.)
+/// Against the subgroup kernel on llvmpipe (`u2cut bench --tune`, u2netp
+/// at 160x160) it was 4-15% faster on single-block 3x3 convs, ~5% on
+/// 64-channel ones at 160x160 (50 workgroups per grid), level at 80x80
+/// (13), and 1.1-2.2x slower at 40x40 and below, where each grid is too
+/// short to keep the threads busy. The untuned default splits grids of at
+/// least this many workgroups. (The 1x1 fuse conv ran 2x slower, cause
+/// unknown: the default leaves 1x1 convs to the subgroup kernel.)
 const MIN_SPLIT_GROUPS: u64 = 16;
 
 /// Bytes of one uniform weight window of conv_subgroup_uniform.wgsl
@@ -437,9 +437,9 @@ pub fn dispatch(
         match kernel {
             ConvKernel::Coop =>
                 format!("it needs {COOP_MATRIX_ENV}=1 and square f16 cooperative matrices into f32"),
-            _ => format!(
-                "it needs subgroups of 8 to {WORKGROUP} lanes, and 64 KiB uniform bindings for the uniform variant"
-            ),
+            ConvKernel::SubgroupUniform =>
+                format!("it needs subgroups of 8 to {WORKGROUP} lanes and 64 KiB uniform bindings"),
+            _ => format!("it needs subgroups of 8 to {WORKGROUP} lanes"),
         }
     );
     ensure!(
@@ -473,10 +473,9 @@ pub fn dispatch(
             u64::from(p.height * p.width).div_ceil(u64::from(pixels)),
             spec.cout.div_ceil(channels),
         ),
-        None if !windows.is_empty() => (groups_for(u64::from(p.height) * u64::from(p.tiles_x)), 1),
         None => (
             groups_for(u64::from(p.height) * u64::from(p.tiles_x)),
-            p.cout_blocks,
+            if windows.is_empty() { p.cout_blocks } else { 1 },
         ),
     };
     let z = batch
