@@ -71,20 +71,15 @@ fn main(
     @builtin(subgroup_id) sg: u32,
 ) {
     let plane = p.height * p.width;
-    let tile = linear_group(wg, nwg);
+    let g = gemm_group(wg, nwg, BN);
     // Uniform per workgroup: all invocations reach the barriers and every
     // lane of a subgroup the cooperative operations.
-    if tile * BM >= plane {
+    if g.tile * BM >= plane {
         return;
     }
-    let blocks_per_tile = BN / 16u;
-    let n_tiles = (p.cout_blocks + blocks_per_tile - 1u) / blocks_per_tile;
-    let n = wg.z / n_tiles;
-    let nt = wg.z % n_tiles;
-    let kk = (p.a.channels + p.b.channels) * K * K;
 
     // This invocation's pixel column, for staging and for the epilogue.
-    let m = tile * BM + li;
+    let m = g.tile * BM + li;
     let y = i32(m / p.width);
     let x = i32(m % p.width);
 
@@ -92,11 +87,11 @@ fn main(
     var c1 = CMat();
     var c2 = CMat();
     var c3 = CMat();
-    for (var k0 = 0u; k0 < kk; k0 += BK) {
+    for (var k0 = 0u; k0 < g.kk; k0 += BK) {
         for (var r = 0u; r < BK; r++) {
             var v = 0.0;
-            if m < plane && k0 + r < kk {
-                v = gather(n, k0 + r, y, x);
+            if m < plane && k0 + r < g.kk {
+                v = gather(g.n, k0 + r, y, x);
             }
             tile_a[r * BM + li] = f16(v);
         }
@@ -104,11 +99,7 @@ fn main(
         for (var j = li; j < BK * BN / 4u; j += WG) {
             let r = j / (BN / 4u);
             let q = j % (BN / 4u);
-            let block = nt * blocks_per_tile + q / 4u;
-            var w = vec4(0.0);
-            if k0 + r < kk && block < p.cout_blocks {
-                w = weights[(block * kk + k0 + r) * 4u + q % 4u];
-            }
+            let w = gemm_weight(g, BN, k0 + r, q);
             for (var i = 0u; i < 4u; i++) {
                 tile_b[(4u * q + i) * BK + r] = f16(w[i]);
             }
@@ -132,7 +123,7 @@ fn main(
         return;
     }
     for (var q = 0u; q < BN / 4u; q++) {
-        let c = nt * BN + 4u * q;
+        let c = g.nt * BN + 4u * q;
         if c < p.dst.channels {
             let s = vec4(
                 tile_c[(4u * q) * BM + li],
@@ -140,7 +131,7 @@ fn main(
                 tile_c[(4u * q + 2u) * BM + li],
                 tile_c[(4u * q + 3u) * BM + li],
             );
-            store4(n, c, m, s + bias[c / 4u]);
+            store4(g.n, c, m, s + bias[c / 4u]);
         }
     }
 }

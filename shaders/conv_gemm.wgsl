@@ -45,16 +45,11 @@ fn main(
     @builtin(local_invocation_index) li: u32,
 ) {
     let plane = p.height * p.width;
-    let tile = linear_group(wg, nwg);
+    let g = gemm_group(wg, nwg, BN);
     // Uniform per workgroup: all invocations reach the barriers.
-    if tile * BM >= plane {
+    if g.tile * BM >= plane {
         return;
     }
-    let blocks_per_tile = BN / 16u;
-    let n_tiles = (p.cout_blocks + blocks_per_tile - 1u) / blocks_per_tile;
-    let n = wg.z / n_tiles;
-    let nt = wg.z % n_tiles;
-    let kk = (p.a.channels + p.b.channels) * K * K;
     let quads = BN / 4u;
 
     // Computing role: pixels pm + 16 i, channel quads pq .. pq + TN - 1.
@@ -62,29 +57,22 @@ fn main(
     let pq = (li / 16u) * TN;
 
     var acc: array<vec4<f32>, MAX_TM * MAX_TN>;
-    for (var k0 = 0u; k0 < kk; k0 += BK) {
+    for (var k0 = 0u; k0 < g.kk; k0 += BK) {
         // Loading role: pixel columns li, li + WG, ... of the input tile.
         for (var col = li; col < BM; col += WG) {
-            let m = tile * BM + col;
+            let m = g.tile * BM + col;
             let y = i32(m / p.width);
             let x = i32(m % p.width);
             for (var r = 0u; r < BK; r++) {
                 var v = 0.0;
-                if m < plane && k0 + r < kk {
-                    v = gather(n, k0 + r, y, x);
+                if m < plane && k0 + r < g.kk {
+                    v = gather(g.n, k0 + r, y, x);
                 }
                 tile_a[r * BM + col] = v;
             }
         }
         for (var j = li; j < BK * quads; j += WG) {
-            let k = k0 + j / quads;
-            let q = j % quads;
-            let block = nt * blocks_per_tile + q / 4u;
-            var w = vec4(0.0);
-            if k < kk && block < p.cout_blocks {
-                w = weights[(block * kk + k) * 4u + q % 4u];
-            }
-            tile_b[j] = w;
+            tile_b[j] = gemm_weight(g, BN, k0 + j / quads, j % quads);
         }
         workgroupBarrier();
         for (var r = 0u; r < BK; r++) {
@@ -103,11 +91,11 @@ fn main(
     }
 
     for (var i = 0u; i < TM; i++) {
-        let pix = tile * BM + pm + 16u * i;
+        let pix = g.tile * BM + pm + 16u * i;
         for (var j = 0u; j < TN; j++) {
-            let c = nt * BN + 4u * (pq + j);
+            let c = g.nt * BN + 4u * (pq + j);
             if pix < plane && c < p.dst.channels {
-                store4(n, c, pix, acc[i * TN + j] + bias[c / 4u]);
+                store4(g.n, c, pix, acc[i * TN + j] + bias[c / 4u]);
             }
         }
     }

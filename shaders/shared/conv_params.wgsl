@@ -80,6 +80,34 @@ fn gather(n: u32, k: u32, y: i32, x: i32) -> f32 {
     return fetch_channel(n, ci, u32(iy), u32(ix));
 }
 
+// An implicit GEMM workgroup's share of the grid (conv_gemm.wgsl,
+// conv_coop.wgsl): pixel tile `tile` (in tiles of the kernel's BM pixels),
+// image n and channel tile nt (in tiles of the kernel's bn channels, bn / 16
+// packed blocks each); kk is the length of K.
+struct GemmGroup {
+    tile: u32,
+    n: u32,
+    nt: u32,
+    kk: u32,
+}
+
+fn gemm_group(wg: vec3<u32>, nwg: vec3<u32>, bn: u32) -> GemmGroup {
+    let blocks_per_tile = bn / 16u;
+    let n_tiles = (p.cout_blocks + blocks_per_tile - 1u) / blocks_per_tile;
+    let kk = (p.a.channels + p.b.channels) * K * K;
+    return GemmGroup(linear_group(wg, nwg), wg.z / n_tiles, wg.z % n_tiles, kk);
+}
+
+// Packed weight vec4 q of g's channel tile (channels 4q .. 4q+3 of it) at
+// row k of K; zero past K's end and past the last block.
+fn gemm_weight(g: GemmGroup, bn: u32, k: u32, q: u32) -> vec4<f32> {
+    let block = g.nt * (bn / 16u) + q / 4u;
+    if k < g.kk && block < p.cout_blocks {
+        return weights[(block * g.kk + k) * 4u + q % 4u];
+    }
+    return vec4(0.0);
+}
+
 fn activate(v: vec4<f32>) -> vec4<f32> {
     return select(v, max(v, vec4(0.0)), p.relu != 0u);
 }
