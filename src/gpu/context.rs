@@ -73,16 +73,8 @@ pub struct GpuContext {
 /// x S shape multiplying f16 into f32, with S = 8 or 16, on subgroups of
 /// exactly S * S / 8 lanes (the shader deals its 4 x S x S result tiles
 /// per subgroup over a 64 x 32 workgroup tile). lavapipe (Mesa 26) offers
-/// 8 on 8 lanes, NVIDIA 16 on 32.
-pub fn coop_matrix_size(
-    properties: &[wgpu::CooperativeMatrixProperties],
-    info: &wgpu::AdapterInfo,
-) -> Option<u32> {
-    coop_size_for(properties, (info.subgroup_min_size, info.subgroup_max_size))
-}
-
-/// [`coop_matrix_size`] given the adapter's subgroup sizes (min, max).
-fn coop_size_for(
+/// 8 on 8 lanes, NVIDIA 16 on 32. `subgroups`: the adapter's (min, max).
+fn coop_matrix_size(
     properties: &[wgpu::CooperativeMatrixProperties],
     subgroups: (u32, u32),
 ) -> Option<u32> {
@@ -150,9 +142,10 @@ fn adapter_coop_size(adapter: &wgpu::Adapter) -> Option<u32> {
         .features()
         .contains(needs)
         .then(|| {
+            let info = adapter.get_info();
             coop_matrix_size(
                 &adapter.cooperative_matrix_properties(),
-                &adapter.get_info(),
+                (info.subgroup_min_size, info.subgroup_max_size),
             )
         })
         .flatten()
@@ -295,14 +288,14 @@ mod tests {
     #[test]
     fn coop_matrix_size_needs_the_shape_and_the_subgroup_size() {
         let nvidia = [shape(16, F16, F16), shape(16, F16, F32)];
-        assert_eq!(coop_size_for(&nvidia, (32, 32)), Some(16));
+        assert_eq!(coop_matrix_size(&nvidia, (32, 32)), Some(16));
         let lavapipe = [shape(8, F16, F16), shape(8, F16, F32)];
-        assert_eq!(coop_size_for(&lavapipe, (8, 8)), Some(8));
+        assert_eq!(coop_matrix_size(&lavapipe, (8, 8)), Some(8));
         // Varying subgroups (RDNA: 32 or 64), the wrong size, f16 sums only.
-        assert_eq!(coop_size_for(&nvidia, (32, 64)), None);
-        assert_eq!(coop_size_for(&nvidia, (8, 8)), None);
-        assert_eq!(coop_size_for(&[shape(16, F16, F16)], (32, 32)), None);
-        assert_eq!(coop_size_for(&[shape(8, F32, F32)], (8, 8)), None);
-        assert_eq!(coop_size_for(&[], (32, 32)), None);
+        assert_eq!(coop_matrix_size(&nvidia, (32, 64)), None);
+        assert_eq!(coop_matrix_size(&nvidia, (8, 8)), None);
+        assert_eq!(coop_matrix_size(&[shape(16, F16, F16)], (32, 32)), None);
+        assert_eq!(coop_matrix_size(&[shape(8, F32, F32)], (8, 8)), None);
+        assert_eq!(coop_matrix_size(&[], (32, 32)), None);
     }
 }

@@ -10,7 +10,7 @@ pub mod shaders;
 
 pub use context::{
     ADAPTER_ENV, AdapterChoice, AdapterError, COOP_MATRIX_ENV, GpuContext, REQUIRE_GPU_ENV,
-    coop_matrix_size, gpu_required, list_adapters,
+    gpu_required, list_adapters,
 };
 pub use dispatch::{Dispatch, DispatchBuilder, WORKGROUP, groups_for};
 pub use profiler::{Profile, TimingSource};
