@@ -81,27 +81,26 @@ log "device"
 # 2. Tests, one binary at a time so one failure does not hide the rest.
 log "tests"
 export U2CUT_REQUIRE_GPU=1
-for t in "$bundle"/tests/*; do
-    name=$(basename "$t")
-    if step 120 "$t" >"$results/test_$name.log" 2>&1; then
+# run_test NAME COMMAND...: one test binary, its log test_NAME.log.
+run_test() {
+    local name=$1
+    shift
+    if step 120 "$@" >"$results/test_$name.log" 2>&1; then
         log "  $name: $(grep -h '^test result' "$results/test_$name.log" | tail -1)"
     else
         status=1
         log "  $name: FAILED (log: test_$name.log)"
     fi
+}
+for t in "$bundle"/tests/*; do
+    run_test "$(basename "$t")" "$t"
 done
 # The cooperative-matrix conv kernel, where the adapter has it: the kernel
 # and model tests again with it enabled.
 coop=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["adapters"][0]["coop_matrix_size"] or "")' <"$results/adapters.json" 2>/dev/null)
 if [ -n "$coop" ]; then
     for t in "$bundle"/tests/kernels "$bundle"/tests/model; do
-        name=$(basename "$t")_coop
-        if step 120 env U2CUT_COOP_MATRIX=1 "$t" >"$results/test_$name.log" 2>&1; then
-            log "  $name: $(grep -h '^test result' "$results/test_$name.log" | tail -1)"
-        else
-            status=1
-            log "  $name: FAILED (log: test_$name.log)"
-        fi
+        run_test "$(basename "$t")_coop" env U2CUT_COOP_MATRIX=1 "$t"
     done
 fi
 
