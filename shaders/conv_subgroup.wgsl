@@ -12,7 +12,9 @@
 //#include "shared/tensor.wgsl"
 //#include "shared/bilinear.wgsl"
 //#include "shared/conv_params.wgsl"
+//#include "shared/conv_rows.wgsl"
 //#include "shared/conv_direct.wgsl"
+//#include "shared/subgroup_halo.wgsl"
 //#include "shared/conv_subgroup_body.wgsl"
 
 fn weight(from_b: bool, i: u32) -> vec4<f32> {

@@ -151,7 +151,7 @@ fn check_conv_in(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase, precision: Pre
 
     let upload = |f: &Framed| f.upload_as(ctx, precision);
     let (ga, gb, gres) = (upload(&a), b.as_ref().map(upload), res.as_ref().map(upload));
-    let gw = conv::upload_weights(ctx, "w", &spec, &w);
+    let gw = conv::ConvWeights::upload(ctx, "w", &spec, &w);
     let gbias = ctx.upload("bias", &conv::pack_bias(&spec, &bias));
     let runs: Vec<_> = ConvKernel::ALL
         .iter()
@@ -185,10 +185,10 @@ fn check_conv_in(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase, precision: Pre
     for (kernel, got) in runs {
         let what = format!("{kernel:?} {precision:?} {c:?}");
         // The coop kernel multiplies in f16 whatever the storage.
-        let tol = if kernel.is_exact() {
-            tol(precision)
-        } else {
+        let tol = if kernel.f16_products() {
             TOL_F16
+        } else {
+            tol(precision)
         };
         assert_close(&what, &got, &out.data, tol);
     }

@@ -6,7 +6,7 @@
 // Needs subgroups of 8 to WG lanes, all active at every broadcast and
 // shuffle.
 // Needs shared/tensor.wgsl, shared/bilinear.wgsl, shared/conv_params.wgsl,
-// shared/conv_direct.wgsl.
+// shared/conv_rows.wgsl, shared/conv_direct.wgsl, shared/subgroup_halo.wgsl.
 
 // The 36 weight vec4s from w (through the entry file's `weight`): lane i
 // of l{j} holds vec4 8j + i, so quad q of tap k (vec4 4k + q) comes from
@@ -42,24 +42,6 @@ fn accumulate(from_b: bool, w: u32, lane: u32, r0: RowTaps, r1: RowTaps, r2: Row
     window(r0, r1, r2, q0, q1, q2, q3);
 }
 
-// Lanes in this invocation's subgroup.
-var<private> lanes: u32;
-
-// Columns x0-1 and x0+8 of the row. Lane i's tile is lane i-1's tile plus
-// 8 columns (main numbers tiles by lane), so its left neighbour is lane
-// i-1's last pixel and its right one lane i+1's first; where that lane's
-// tile is on another row, the column is outside this row's image and
-// zeroed anyway. Only the two ends of the subgroup load, and in a single
-// load (lane 0 its left column, the others their right one), which halves
-// the scalar loads of the row.
-fn halo(from_b: bool, base: u32, row: u32, ok: bool, x0: u32, lane: u32, first: f32, last: f32) -> vec2<f32> {
-    let x = i32(x0);
-    let edge = fetch_or_zero(from_b, base, row, ok, select(x + 8, x - 1, lane == 0u));
-    let left = select(subgroupShuffleUp(last, 1u), edge, lane == 0u);
-    let right = select(subgroupShuffleDown(first, 1u), edge, lane == lanes - 1u);
-    return vec2(select(0.0, left, ok && x > 0), select(0.0, right, ok && x0 + 8u < p.width));
-}
-
 @compute @workgroup_size(WG)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -68,11 +50,7 @@ fn main(
     @builtin(subgroup_size) size: u32,
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
-    // Tiles numbered by subgroup and lane, so neighbouring lanes have
-    // neighbouring tiles (halo). WG is a multiple of the subgroup size
-    // (8, 16, 32 or 64), so this covers the workgroup's WG tiles.
-    lanes = size;
-    let t = linear_group(wg, nwg) * WG + sg * size + lane;
+    let t = lane_tile(wg, nwg, sg, size, lane);
     if subgroupAll(t >= tile_count()) {
         return;
     }

@@ -40,6 +40,7 @@ const F16_ENABLED: &str = "enable f16;";
 pub const CONV: Shader = shader!("conv");
 pub const CONV_SUBGROUP: Shader = shader!("conv_subgroup");
 pub const CONV_SUBGROUP_UNIFORM: Shader = shader!("conv_subgroup_uniform");
+pub const CONV_WINOGRAD: Shader = shader!("conv_winograd");
 pub const CONV_GEMM: Shader = shader!("conv_gemm");
 pub const CONV_COOP: Shader = shader!("conv_coop");
 pub const BATCHNORM: Shader = shader!("batchnorm");
@@ -61,6 +62,7 @@ pub const ALL: &[Shader] = &[
     CONV,
     CONV_SUBGROUP,
     CONV_SUBGROUP_UNIFORM,
+    CONV_WINOGRAD,
     CONV_GEMM,
     CONV_COOP,
     BATCHNORM,
@@ -99,6 +101,14 @@ const SHARED: &[(&str, &str)] = &[
     (
         "shared/bilinear.wgsl",
         include_str!("../../shaders/shared/bilinear.wgsl"),
+    ),
+    (
+        "shared/conv_rows.wgsl",
+        include_str!("../../shaders/shared/conv_rows.wgsl"),
+    ),
+    (
+        "shared/subgroup_halo.wgsl",
+        include_str!("../../shaders/shared/subgroup_halo.wgsl"),
     ),
     (
         "shared/conv_direct.wgsl",

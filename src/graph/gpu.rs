@@ -13,20 +13,20 @@ use super::tune::{ConvUse, TuneRow};
 use super::{ConvLayer, Graph, Op};
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::batchnorm::{self, BatchNormParams};
-use crate::kernels::conv::{self, ConvBuffers, ConvKernel, ConvParams, ConvSpec};
+use crate::kernels::conv::{self, ConvBuffers, ConvKernel, ConvParams, ConvSpec, ConvWeights};
 use crate::kernels::elementwise::{Elementwise, ElementwiseParams};
 use crate::kernels::{Bound, SpatialParams, pool, upsample};
 
 /// A model's layers on the device, in the kernels' packed layouts.
 pub struct GpuWeights {
-    convs: Vec<(wgpu::Buffer, wgpu::Buffer)>,
+    convs: Vec<(ConvWeights, wgpu::Buffer)>,
     bns: Vec<Option<wgpu::Buffer>>,
 }
 
 impl GpuWeights {
     /// Device memory held by the weights.
     pub fn bytes(&self) -> u64 {
-        let convs = self.convs.iter().map(|(w, b)| w.size() + b.size());
+        let convs = self.convs.iter().map(|(w, b)| w.bytes() + b.size());
         convs
             .chain(self.bns.iter().flatten().map(|b| b.size()))
             .sum()
@@ -37,7 +37,7 @@ impl GpuWeights {
             .iter()
             .map(|l| {
                 (
-                    conv::upload_weights(ctx, &l.name, &l.spec, &l.weight),
+                    ConvWeights::upload(ctx, &l.name, &l.spec, &l.weight),
                     ctx.upload(&l.name, &conv::pack_bias(&l.spec, &l.bias)),
                 )
             })

@@ -1,16 +1,17 @@
 //! 2D convolution (shaders/conv.wgsl, conv_subgroup.wgsl,
-//! conv_subgroup_uniform.wgsl, conv_gemm.wgsl, conv_coop.wgsl): K x K
+//! conv_subgroup_uniform.wgsl, conv_winograd.wgsl, conv_gemm.wgsl,
+//! conv_coop.wgsl): K x K
 //! (K = 1 or 3), stride 1, padding `dilation * (K - 1) / 2`, bias, optional ReLU, input = channel
 //! concatenation of views `a` and `b`, and optionally a residual tensor
 //! added after the ReLU (U²-Net's RSU output, fused into its last conv).
 //! `a` may be smaller than the output: it is then read through U²-Net's
 //! bilinear upsample (upsample-on-read, see [`ConvParams::with_upsampled_a`]).
 
-use anyhow::{Result, ensure};
+use anyhow::{Context as _, Result, ensure};
 use bytemuck::{Pod, Zeroable};
 use rayon::prelude::*;
 
-use super::{Bound, Precision, SpatialParams, View, f32_bytes};
+use super::{Bound, Precision, SpatialParams, View, f32_bytes, winograd};
 use crate::gpu::{
     COOP_MATRIX_ENV, Dispatch, DispatchBuilder, GpuContext, WORKGROUP, groups_for, shaders,
 };
@@ -20,9 +21,10 @@ pub const PX: u32 = 8;
 /// Pixels and output channels of a conv_coop.wgsl workgroup tile.
 const COOP_TILE: (u32, u32) = (64, 32);
 
-/// Which kernel computes a conv. All of them read the same params and
-/// packed weights; all but the coop kernel give the same sums in the same
-/// order as the CPU reference.
+/// Which kernel computes a conv. All of them read the same params, and
+/// all but the Winograd kernel the same packed weights; all but the
+/// Winograd and coop kernels give the same sums in the same order as the
+/// CPU reference.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -39,6 +41,11 @@ pub enum ConvKernel {
     /// only where each input view's weights fit a window ([`ConvKernel::fits`]).
     #[serde(rename = "subgroup_uniform")]
     SubgroupUniform,
+    /// conv_winograd.wgsl: Winograd F(2x2, 3x3), 16 multiplies per input
+    /// channel and 2x2 outputs instead of 36, with the subgroup kernel's
+    /// broadcasts and halo; 3x3 convs at dilation 1 only, on weights
+    /// transformed at load ([`ConvWeights::winograd`]).
+    Winograd,
     /// conv_gemm.wgsl: implicit GEMM over workgroup-memory tiles of 64
     /// pixels x 32 channels (4 x 8 per invocation). Caches written before
     /// there were several tiles call it "gemm".
@@ -60,10 +67,11 @@ pub enum ConvKernel {
 }
 
 impl ConvKernel {
-    pub const ALL: [ConvKernel; 8] = [
+    pub const ALL: [ConvKernel; 9] = [
         ConvKernel::Direct,
         ConvKernel::Subgroup,
         ConvKernel::SubgroupUniform,
+        ConvKernel::Winograd,
         ConvKernel::Gemm64x32,
         ConvKernel::Gemm128x32,
         ConvKernel::Gemm64x64,
@@ -77,6 +85,7 @@ impl ConvKernel {
             ConvKernel::Direct => "direct",
             ConvKernel::Subgroup => "subgroup",
             ConvKernel::SubgroupUniform => "subgroup_uniform",
+            ConvKernel::Winograd => "winograd",
             ConvKernel::Gemm64x32 => "gemm64x32",
             ConvKernel::Gemm128x32 => "gemm128x32",
             ConvKernel::Gemm64x64 => "gemm64x64",
@@ -103,6 +112,7 @@ impl ConvKernel {
             ConvKernel::Direct
             | ConvKernel::Subgroup
             | ConvKernel::SubgroupUniform
+            | ConvKernel::Winograd
             | ConvKernel::Coop => None,
             ConvKernel::Gemm64x32 => Some((4, 2)),
             ConvKernel::Gemm128x32 => Some((8, 2)),
@@ -125,18 +135,24 @@ impl ConvKernel {
     }
 
     /// Whether the kernel can compute the conv `p` of `spec` on this
-    /// device: it runs there, and for the uniform-window kernel each
-    /// output block's weights for each input view fit one window.
+    /// device: it runs there, for the uniform-window kernel each output
+    /// block's weights for each input view fit one window, and the
+    /// Winograd kernel takes 3x3 convs at dilation 1.
     pub fn fits(self, ctx: &GpuContext, spec: &ConvSpec, p: &ConvParams) -> bool {
         self.runs_on(ctx)
-            && (self != ConvKernel::SubgroupUniform || weight_windows(ctx, spec, p).is_some())
+            && match self {
+                ConvKernel::SubgroupUniform => weight_windows(ctx, spec, p).is_some(),
+                ConvKernel::Winograd => winograd::takes(spec),
+                _ => true,
+            }
     }
 
-    /// Whether the kernel sums exactly as the CPU reference does. The
-    /// coop kernel's products are f16 and its sums in the hardware's
-    /// order: it has its own tolerance (BENCHMARKS.md).
-    pub fn is_exact(self) -> bool {
-        self != ConvKernel::Coop
+    /// Whether the kernel multiplies in f16 whatever the storage (the coop
+    /// kernel): it has its own tolerance (BENCHMARKS.md). The others
+    /// multiply in f32; all but the Winograd one also sum in the CPU
+    /// reference's order.
+    pub fn f16_products(self) -> bool {
+        self == ConvKernel::Coop
     }
 
     /// Whether an adapter with these features can run the kernel: the
@@ -146,7 +162,7 @@ impl ConvKernel {
     /// ([`ConvKernel::runs_on`]), so never here.
     pub fn runs_with(self, features: wgpu::Features, info: &wgpu::AdapterInfo) -> bool {
         match self {
-            ConvKernel::Subgroup | ConvKernel::SubgroupUniform => {
+            ConvKernel::Subgroup | ConvKernel::SubgroupUniform | ConvKernel::Winograd => {
                 features.contains(wgpu::Features::SUBGROUP)
                     && info.subgroup_min_size >= 8
                     && info.subgroup_max_size <= WORKGROUP
@@ -218,24 +234,37 @@ fn weight_windows(
         .collect()
 }
 
-/// Uploads `spec`'s OIHW weights packed for the conv kernels. Where the
-/// uniform-window kernel runs, the buffer is usable as a uniform buffer
-/// and has a window's worth of zeros after the weights, so a window bound
-/// from any weight's offset stays inside it.
-pub fn upload_weights(
-    ctx: &GpuContext,
-    label: &str,
-    spec: &ConvSpec,
-    oihw: &[f32],
-) -> wgpu::Buffer {
-    let mut packed = pack_weights(spec, oihw);
-    if ConvKernel::SubgroupUniform.runs_on(ctx) {
-        packed.resize(packed.len() + WINDOW_BYTES as usize / 4, 0.0);
-        ctx.upload_uniform(label, &packed)
-    } else {
-        ctx.upload(label, &packed)
+/// A conv's weights on the device: packed for every kernel but the
+/// Winograd one, and transformed for that one where it can run.
+pub struct ConvWeights {
+    pub packed: wgpu::Buffer,
+    pub winograd: Option<wgpu::Buffer>,
+}
+
+impl ConvWeights {
+    /// Uploads `spec`'s OIHW weights. Where the uniform-window kernel
+    /// runs, `packed` is usable as a uniform buffer and has a window's
+    /// worth of zeros after the weights, so a window bound from any
+    /// weight's offset stays inside it.
+    pub fn upload(ctx: &GpuContext, label: &str, spec: &ConvSpec, oihw: &[f32]) -> Self {
+        let mut packed = pack_weights(spec, oihw);
+        let packed = if ConvKernel::SubgroupUniform.runs_on(ctx) {
+            packed.resize(packed.len() + WINDOW_BYTES as usize / 4, 0.0);
+            ctx.upload_uniform(label, &packed)
+        } else {
+            ctx.upload(label, &packed)
+        };
+        let winograd = (ConvKernel::Winograd.runs_on(ctx) && winograd::takes(spec))
+            .then(|| ctx.upload(label, &winograd::pack_weights(spec, oihw)));
+        Self { packed, winograd }
+    }
+
+    /// Device memory held.
+    pub fn bytes(&self) -> u64 {
+        self.packed.size() + self.winograd.as_ref().map_or(0, wgpu::Buffer::size)
     }
 }
+
 /// Output channels per invocation; weights are packed in blocks of this many.
 pub const OCB: u32 = 16;
 
@@ -297,7 +326,7 @@ pub struct ConvBuffers<'a> {
     pub a: &'a wgpu::Buffer,
     pub b: Option<&'a wgpu::Buffer>,
     pub residual: Option<&'a wgpu::Buffer>,
-    pub weights: &'a wgpu::Buffer,
+    pub weights: &'a ConvWeights,
     pub bias: &'a wgpu::Buffer,
     pub dst: Bound<'a>,
 }
@@ -444,15 +473,27 @@ pub fn dispatch(
     );
     ensure!(
         kernel.fits(ctx, spec, p),
-        "{name}: the {} kernel cannot take this layer: its weights for {} + {} input channels overrun a 64 KiB uniform window",
+        "{name}: the {} kernel cannot take this layer: {}",
         kernel.name(),
-        p.a.channels,
-        p.b.channels
+        match kernel {
+            ConvKernel::Winograd => "it computes 3x3 convs at dilation 1 only".to_string(),
+            _ => format!(
+                "its weights for {} + {} input channels overrun a 64 KiB uniform window",
+                p.a.channels, p.b.channels
+            ),
+        }
     );
+    let weights = match kernel {
+        ConvKernel::Winograd => weights.winograd.as_ref().context(
+            "conv: the Winograd kernel needs the transformed weights (ConvWeights::upload)",
+        )?,
+        _ => &weights.packed,
+    };
     let shader = match kernel {
         ConvKernel::Direct => shaders::CONV,
         ConvKernel::Subgroup => shaders::CONV_SUBGROUP,
         ConvKernel::SubgroupUniform => shaders::CONV_SUBGROUP_UNIFORM,
+        ConvKernel::Winograd => shaders::CONV_WINOGRAD,
         ConvKernel::Coop => {
             shaders::CONV_COOP.with_matrix(ctx.coop_matrix.expect("runs_on checked it"))
         }
@@ -472,6 +513,10 @@ pub fn dispatch(
         Some((pixels, channels)) => (
             u64::from(p.height * p.width).div_ceil(u64::from(pixels)),
             spec.cout.div_ceil(channels),
+        ),
+        None if kernel == ConvKernel::Winograd => (
+            groups_for(u64::from(p.height.div_ceil(2)) * u64::from(p.tiles_x)),
+            2 * p.cout_blocks,
         ),
         None => (
             groups_for(u64::from(p.height) * u64::from(p.tiles_x)),
