@@ -21,10 +21,8 @@ fn accumulate(from_b: bool, w: u32, lane: u32, r0: RowTaps, r1: RowTaps, r2: Row
     window(r0, r1, r2, quad(w), quad(w + 1u), quad(w + 2u), quad(w + 3u));
 }
 
-// Columns x0-1 and x0+8 of the row, loaded.
-fn halo(from_b: bool, base: u32, row: u32, ok: bool, x0: u32, lane: u32, first: f32, last: f32) -> vec2<f32> {
-    let x = i32(x0);
-    return vec2(fetch_or_zero(from_b, base, row, ok, x - 1), fetch_or_zero(from_b, base, row, ok, x + 8));
+fn rows3(from_b: bool, base: u32, y: u32, x0: u32, lane: u32) -> array<RowTaps, 3> {
+    return array(row_taps(from_b, base, y, x0, 0u), row_taps(from_b, base, y, x0, 1u), row_taps(from_b, base, y, x0, 2u));
 }
 
 @compute @workgroup_size(WG)
@@ -37,5 +35,5 @@ fn main(
     if t >= tile_count() {
         return;
     }
-    conv_direct(t, wg.z, 0u);
+    conv_direct(t / p.tiles_x, t % p.tiles_x * PX, true, wg.z, 0u);
 }

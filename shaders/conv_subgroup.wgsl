@@ -4,17 +4,17 @@
 // for llvmpipe, whose SSBO loads (Mesa 22.3) are a loop over the SIMD
 // lanes with a bounds check each, even when every lane reads the same
 // address: with the weight loads replaced by constants (a probe) the
-// direct kernel ran 2x faster. The inputs either side of a lane's 8
-// pixels come from its neighbour lanes too (halo). Needs subgroups of 8
-// to WG lanes. The body is shared/conv_subgroup_body.wgsl; this file
-// reads the weights from the storage buffer, so it takes any layer.
+// direct kernel ran 2x faster. The input rows above and below a lane's
+// come from its neighbour lanes too. Needs subgroups of 8 to WG lanes.
+// The body is shared/conv_subgroup_body.wgsl; this file reads the weights
+// from the storage buffer, so it takes any layer.
 
 //#include "shared/tensor.wgsl"
 //#include "shared/bilinear.wgsl"
 //#include "shared/conv_params.wgsl"
 //#include "shared/conv_rows.wgsl"
 //#include "shared/conv_direct.wgsl"
-//#include "shared/subgroup_halo.wgsl"
+//#include "shared/lane_rows.wgsl"
 //#include "shared/conv_subgroup_body.wgsl"
 
 fn weight(from_b: bool, i: u32) -> vec4<f32> {

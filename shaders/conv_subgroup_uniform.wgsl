@@ -17,7 +17,7 @@
 //#include "shared/conv_params.wgsl"
 //#include "shared/conv_rows.wgsl"
 //#include "shared/conv_direct.wgsl"
-//#include "shared/subgroup_halo.wgsl"
+//#include "shared/lane_rows.wgsl"
 //#include "shared/conv_subgroup_body.wgsl"
 
 // 64 KiB each: vec4s, so the uniform layout has no padding.

@@ -11,8 +11,10 @@
 // kernels' 8 pixels plus halo) for 8 output channels, half of a packed
 // 16-channel block. Like conv_subgroup.wgsl, lane i loads every 8th of
 // an input channel's 32 weight vec4s and the others take them by
-// broadcast, and the halo comes from the neighbour lanes, so it needs
-// subgroups of 8 to WG lanes, all active at every broadcast and shuffle.
+// broadcast, and the lanes stack their tiles top to bottom, each loading
+// its own two input rows and taking the rows above and below from its
+// neighbours (shared/lane_rows.wgsl), so it needs subgroups of 8 to WG
+// lanes, all active at every broadcast and shuffle.
 // What it sums in the transformed domain (4 tiles x 16 elements x 8
 // channels) lives in `m0` .. `m3`.
 
@@ -20,7 +22,7 @@
 //#include "shared/bilinear.wgsl"
 //#include "shared/conv_params.wgsl"
 //#include "shared/conv_rows.wgsl"
-//#include "shared/subgroup_halo.wgsl"
+//#include "shared/lane_rows.wgsl"
 
 // Element e (of the 4x4 transformed tile, e = 4 row + column) for channel
 // quad q (channels 4q .. 4q+3 of the half block) is vec4 2e + q: the
@@ -100,10 +102,11 @@ fn channel(from_b: bool, v: View, n: u32, ci: u32, w: u32, y0: u32, x0: u32, lan
     let u = channel_weights(w, lane);
     let base = view_index(v, n, ci, 0u);
     let y = i32(y0);
-    let d0 = row10(from_b, base, y - 1, x0, lane);
-    let d1 = row10(from_b, base, y, x0, lane);
-    let d2 = row10(from_b, base, y + 1, x0, lane);
-    let d3 = row10(from_b, base, y + 2, x0, lane);
+    let d1 = row10(from_b, base, y, x0);
+    let d2 = row10(from_b, base, y + 1, x0);
+    let outer = neighbour_rows(from_b, base, x0, d1, d2, y - 1, y + 2, lane);
+    let d0 = outer[0];
+    let d3 = outer[1];
     // B^T down the rows.
     mac_tiles(0u, sub(d0, d2), u);
     mac_tiles(1u, add(d1, d2), u);
@@ -151,16 +154,14 @@ fn main(
     @builtin(subgroup_size) size: u32,
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
-    // Lanes past the last tile compute a copy of it for the broadcasts
-    // and store nothing.
+    // Lanes past the image's last rows compute zeros for the broadcasts
+    // and their neighbours, and store nothing.
     let t = lane_tile(wg, nwg, sg, size, lane);
-    let tiles = (p.height + 1u) / 2u * p.tiles_x;
-    if subgroupAll(t >= tiles) {
+    if subgroupAll(t.row >= (p.height + 1u) / 2u) {
         return;
     }
-    let tc = min(t, tiles - 1u);
-    let y0 = tc / p.tiles_x * 2u;
-    let x0 = tc % p.tiles_x * 8u;
+    let y0 = t.row * 2u;
+    let x0 = t.x0;
     let halves = 2u * p.cout_blocks;
     let n = wg.z / halves;
     let half = wg.z % halves;
@@ -176,9 +177,6 @@ fn main(
     let wb = w + p.a.channels * 32u;
     for (var ci = 0u; ci < p.b.channels; ci++) {
         channel(true, p.b, n, ci, wb + ci * 32u, y0, x0, lane);
-    }
-    if t >= tiles {
-        return;
     }
     store_tile(&m0, n, half, y0, x0);
     store_tile(&m1, n, half, y0, x0 + 2u);

@@ -1,10 +1,11 @@
 // The direct conv's body, shared by its two entry files, which differ only
 // in how the weights reach the invocations: conv.wgsl loads them in every
 // invocation, conv_subgroup.wgsl and conv_subgroup_uniform.wgsl load each
-// once per subgroup and broadcast it. Each defines
-// `accumulate(from_b, w, lane, r0, r1, r2)`: loads the 36 weight vec4s of
-// a channel of a (or b) from w and calls `window`; and `halo(...)`: the
-// two inputs left and right of the 8 pixels at dilation 1.
+// once per subgroup and broadcast it, and take rows from neighbour lanes.
+// Each defines `accumulate(from_b, w, lane, r0, r1, r2)`: loads the 36
+// weight vec4s of a channel of a (or b) from w and calls `window`; and
+// `rows3(from_b, base, y, x0, lane)`: a channel's three input rows for
+// output row y (row_taps).
 //
 // 2D convolution, stride 1, "same" padding: K x K kernel (K = 1 or 3) with
 // dilation DIL, bias, optional ReLU, then an optional residual added (the
@@ -23,12 +24,13 @@
 //
 // No control flow depends on the invocation until the final stores: the
 // borders are handled by clamped loads and selects, and invocations past
-// the last tile compute a copy of it and store nothing. The subgroup
-// variant needs that (every lane must reach every broadcast), and on
-// llvmpipe branches around loads cost more than the selects. The entry
-// points return early only where no lane that goes on needs them: past
-// the last tile (conv.wgsl), or with the whole subgroup (conv_subgroup.wgsl),
-// which on small layers skips llvmpipe's idle SIMD groups.
+// the last tile compute a copy of it (or, in the subgroup kernels, of the
+// rows below the image) and store nothing. The subgroup variant needs
+// that (every lane must reach every broadcast), and on llvmpipe branches
+// around loads cost more than the selects. The entry points return early
+// only where no lane that goes on needs them: past the last tile
+// (conv.wgsl), or with the whole subgroup (conv_subgroup.wgsl), which on
+// small layers skips llvmpipe's idle SIMD groups.
 // Needs shared/tensor.wgsl, shared/bilinear.wgsl, shared/conv_params.wgsl,
 // shared/conv_rows.wgsl.
 
@@ -82,16 +84,20 @@ struct RowTaps {
 }
 
 // Row ky of the 3x3 window for output row y, pixels x0 .. x0+7.
-fn row_taps(from_b: bool, base: u32, y: u32, x0: u32, ky: u32, lane: u32) -> RowTaps {
+// The three taps at dilation 1 of a row's columns x0-1 .. x0+8.
+fn taps(c: Row10) -> RowTaps {
+    let r0 = vec4(c.left, c.v0.xyz);
+    let r1 = vec4(c.v0.w, c.v1.xyz);
+    let r2 = vec2(c.v1.w, c.right);
+    return RowTaps(r0, r1, vec4(r0.yzw, r1.x), vec4(r1.yzw, r2.x), vec4(r0.zw, r1.xy), vec4(r1.zw, r2));
+}
+
+fn row_taps(from_b: bool, base: u32, y: u32, x0: u32, ky: u32) -> RowTaps {
     let iy = i32(y + ky * DIL) - i32(PAD);
     if DIL == 1u {
         // The three taps of a row overlap: columns x0-1 .. x0+8 serve all
         // 24 of their inputs.
-        let c = row10(from_b, base, iy, x0, lane);
-        let r0 = vec4(c.left, c.v0.xyz);
-        let r1 = vec4(c.v0.w, c.v1.xyz);
-        let r2 = vec2(c.v1.w, c.right);
-        return RowTaps(r0, r1, vec4(r0.yzw, r1.x), vec4(r1.yzw, r2.x), vec4(r0.zw, r1.xy), vec4(r1.zw, r2));
+        return taps(row10(from_b, base, iy, x0));
     }
     let ok = iy >= 0 && iy < i32(p.height);
     let row = u32(clamp(iy, 0, i32(p.height) - 1));
@@ -125,11 +131,8 @@ fn channels3(from_b: bool, v: View, n: u32, c: u32, y: u32, x0: u32) -> RowTaps 
 // The 3x3 conv of all of view v's channels, weights from w on.
 fn conv3x3(from_b: bool, v: View, n: u32, y: u32, x0: u32, w: u32, lane: u32) {
     for (var ci = 0u; ci < v.channels; ci++) {
-        let base = view_index(v, n, ci, 0u);
-        let r0 = row_taps(from_b, base, y, x0, 0u, lane);
-        let r1 = row_taps(from_b, base, y, x0, 1u, lane);
-        let r2 = row_taps(from_b, base, y, x0, 2u, lane);
-        accumulate(from_b, w + ci * 36u, lane, r0, r1, r2);
+        let r = rows3(from_b, view_index(v, n, ci, 0u), y, x0, lane);
+        accumulate(from_b, w + ci * 36u, lane, r[0], r[1], r[2]);
     }
 }
 
@@ -248,14 +251,11 @@ fn tile_count() -> u32 {
     return p.height * p.tiles_x;
 }
 
-// Invocation t's tile, output channel block and image from z.
-fn conv_direct(t: u32, z: u32, lane: u32) {
-    let tiles = tile_count();
-    let tc = min(t, tiles - 1u);
+// The tile of output row y, columns x0 .. x0+7, for the output channel
+// block and image from z; stored if `live` (the row is in the image).
+fn conv_direct(y: u32, x0: u32, live: bool, z: u32, lane: u32) {
     let n = z / p.cout_blocks;
     let cb = p.first_block + z % p.cout_blocks;
-    let y = tc / p.tiles_x;
-    let x0 = (tc % p.tiles_x) * PX;
     acc0_0 = vec4(0.0);
     acc0_1 = vec4(0.0);
     acc0_2 = vec4(0.0);
@@ -300,7 +300,7 @@ fn conv_direct(t: u32, z: u32, lane: u32) {
         conv3x3(false, p.a, n, y, x0, w, lane);
         conv3x3(true, p.b, n, y, x0, wb, lane);
     }
-    if t >= tiles {
+    if !live {
         return;
     }
 

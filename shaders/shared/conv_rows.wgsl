@@ -1,7 +1,6 @@
 // Loading rows of a conv's input (the direct kernels, conv_winograd.wgsl):
 // element by element with zeros outside the image, or four at a time.
-// Needs shared/tensor.wgsl, shared/bilinear.wgsl, shared/conv_params.wgsl,
-// and `halo` from the entry file or shared/subgroup_halo.wgsl.
+// Needs shared/tensor.wgsl, shared/bilinear.wgsl, shared/conv_params.wgsl.
 
 // Vector loads: 1 when every row starts at a multiple of 4 elements (width
 // divisible by 4), so 4 neighbouring inputs are one aligned vec4 load. The
@@ -61,11 +60,11 @@ struct Row10 {
     right: f32,
 }
 
-fn row10(from_b: bool, base: u32, iy: i32, x0: u32, lane: u32) -> Row10 {
+fn row10(from_b: bool, base: u32, iy: i32, x0: u32) -> Row10 {
     let ok = iy >= 0 && iy < i32(p.height);
     let row = u32(clamp(iy, 0, i32(p.height) - 1));
     let v0 = fetch4(from_b, base, row, ok, x0, 0);
     let v1 = fetch4(from_b, base, row, ok, x0, 4);
-    let h = halo(from_b, base, row, ok, x0, lane, v0.x, v1.w);
-    return Row10(h.x, v0, v1, h.y);
+    let x = i32(x0);
+    return Row10(fetch_or_zero(from_b, base, row, ok, x - 1), v0, v1, fetch_or_zero(from_b, base, row, ok, x + 8));
 }

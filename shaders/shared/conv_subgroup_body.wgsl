@@ -1,12 +1,13 @@
 // The subgroup conv kernels' body (conv_subgroup.wgsl,
 // conv_subgroup_uniform.wgsl): the direct conv (shared/conv_direct.wgsl)
-// with each weight loaded once per subgroup and broadcast, and the halo
-// taken from the neighbouring lanes. The entry file defines
-// `weight(from_b, i)`: vec4 i of the weights for a's (b's) channels.
+// with each weight loaded once per subgroup and broadcast, and the input
+// rows above and below a lane's taken from its neighbours. The entry file
+// defines `weight(from_b, i)`: vec4 i of the weights for a's (b's)
+// channels.
 // Needs subgroups of 8 to WG lanes, all active at every broadcast and
 // shuffle.
 // Needs shared/tensor.wgsl, shared/bilinear.wgsl, shared/conv_params.wgsl,
-// shared/conv_rows.wgsl, shared/conv_direct.wgsl, shared/subgroup_halo.wgsl.
+// shared/conv_rows.wgsl, shared/conv_direct.wgsl, shared/lane_rows.wgsl.
 
 // The 36 weight vec4s from w (through the entry file's `weight`): lane i
 // of l{j} holds vec4 8j + i, so quad q of tap k (vec4 4k + q) comes from
@@ -42,6 +43,17 @@ fn accumulate(from_b: bool, w: u32, lane: u32, r0: RowTaps, r1: RowTaps, r2: Row
     window(r0, r1, r2, q0, q1, q2, q3);
 }
 
+// A channel's three input rows for output row y: at dilation 1 the
+// lane's own row and its neighbours' (shared/lane_rows.wgsl).
+fn rows3(from_b: bool, base: u32, y: u32, x0: u32, lane: u32) -> array<RowTaps, 3> {
+    if DIL != 1u {
+        return array(row_taps(from_b, base, y, x0, 0u), row_taps(from_b, base, y, x0, 1u), row_taps(from_b, base, y, x0, 2u));
+    }
+    let mine = row10(from_b, base, i32(y), x0);
+    let n = neighbour_rows(from_b, base, x0, mine, mine, i32(y) - 1, i32(y) + 1, lane);
+    return array(taps(n[0]), taps(mine), taps(n[1]));
+}
+
 @compute @workgroup_size(WG)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -51,8 +63,8 @@ fn main(
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
     let t = lane_tile(wg, nwg, sg, size, lane);
-    if subgroupAll(t >= tile_count()) {
+    if subgroupAll(t.row >= p.height) {
         return;
     }
-    conv_direct(t, wg.z, lane);
+    conv_direct(t.row, t.x0, t.row < p.height, wg.z, lane);
 }

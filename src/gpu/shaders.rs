@@ -107,8 +107,8 @@ const SHARED: &[(&str, &str)] = &[
         include_str!("../../shaders/shared/conv_rows.wgsl"),
     ),
     (
-        "shared/subgroup_halo.wgsl",
-        include_str!("../../shaders/shared/subgroup_halo.wgsl"),
+        "shared/lane_rows.wgsl",
+        include_str!("../../shaders/shared/lane_rows.wgsl"),
     ),
     (
         "shared/conv_direct.wgsl",

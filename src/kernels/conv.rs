@@ -514,14 +514,28 @@ pub fn dispatch(
             u64::from(p.height * p.width).div_ceil(u64::from(pixels)),
             spec.cout.div_ceil(channels),
         ),
-        None if kernel == ConvKernel::Winograd => (
-            groups_for(u64::from(p.height.div_ceil(2)) * u64::from(p.tiles_x)),
-            2 * p.cout_blocks,
-        ),
-        None => (
-            groups_for(u64::from(p.height) * u64::from(p.tiles_x)),
-            if windows.is_empty() { p.cout_blocks } else { 1 },
-        ),
+        None => {
+            // The subgroup kernels stack each subgroup's lanes down a tile
+            // column (shared/lane_rows.wgsl), so a column's rows round up
+            // to whole subgroups: at most the largest subgroup's lanes
+            // less one more.
+            let rows = match kernel {
+                ConvKernel::Winograd => p.height.div_ceil(2),
+                _ => p.height,
+            };
+            let rows = match kernel {
+                ConvKernel::Direct => rows,
+                _ => rows + ctx.info.subgroup_max_size - 1,
+            };
+            // The Winograd kernel takes half a block per invocation, the
+            // uniform-window one a block per grid.
+            let blocks = match kernel {
+                ConvKernel::Winograd => 2 * p.cout_blocks,
+                ConvKernel::SubgroupUniform => 1,
+                _ => p.cout_blocks,
+            };
+            (groups_for(u64::from(rows) * u64::from(p.tiles_x)), blocks)
+        }
     };
     let z = batch
         .checked_mul(channel_groups)
