@@ -172,67 +172,55 @@ fn mac9(acc: vec4<f32>, a: vec3<f32>, b: vec3<f32>, c: vec3<f32>, w: Quad) -> ve
     return s;
 }
 
+// Pixel px's column (the 3 taps) of a row's window.
+fn column(r: RowTaps, px: u32) -> vec3<f32> {
+    if px < 4u {
+        return vec3(r.v0[px], r.v1[px], r.v2[px]);
+    }
+    return vec3(r.u0[px - 4u], r.u1[px - 4u], r.u2[px - 4u]);
+}
+
+// Output channel quads the layer has in its first block: 4, or fewer
+// when it has fewer than 16 output channels (U²-Net's 1-channel side
+// outputs), so the multiply-adds of quads past its last channel are
+// skipped (the branches fold away: QUADS is a pipeline constant).
+override QUADS: u32 = 4u;
+
+// Pixel px's window (rows r0..r2) into its accumulator quads a0..a3.
+fn mac_pixel(
+    a0: ptr<private, vec4<f32>>, a1: ptr<private, vec4<f32>>,
+    a2: ptr<private, vec4<f32>>, a3: ptr<private, vec4<f32>>,
+    r0: RowTaps, r1: RowTaps, r2: RowTaps, px: u32,
+    q0: Quad, q1: Quad, q2: Quad, q3: Quad,
+) {
+    let a = column(r0, px);
+    let b = column(r1, px);
+    let c = column(r2, px);
+    *a0 = mac9(*a0, a, b, c, q0);
+    if QUADS > 1u {
+        *a1 = mac9(*a1, a, b, c, q1);
+    }
+    if QUADS > 2u {
+        *a2 = mac9(*a2, a, b, c, q2);
+    }
+    if QUADS > 3u {
+        *a3 = mac9(*a3, a, b, c, q3);
+    }
+}
+
 // One input channel's 3x3 window (rows r0..r2) into all 8 x 16 outputs,
 // accumulator by accumulator: on llvmpipe, where the 128 accumulators live
 // on the stack, each is loaded and stored once per input channel instead
 // of once per tap (1.25x over once per row, 1.4x over once per tap).
 fn window(r0: RowTaps, r1: RowTaps, r2: RowTaps, q0: Quad, q1: Quad, q2: Quad, q3: Quad) {
-    let x0_0 = vec3(r0.v0.x, r0.v1.x, r0.v2.x);
-    let x0_1 = vec3(r1.v0.x, r1.v1.x, r1.v2.x);
-    let x0_2 = vec3(r2.v0.x, r2.v1.x, r2.v2.x);
-    acc0_0 = mac9(acc0_0, x0_0, x0_1, x0_2, q0);
-    acc0_1 = mac9(acc0_1, x0_0, x0_1, x0_2, q1);
-    acc0_2 = mac9(acc0_2, x0_0, x0_1, x0_2, q2);
-    acc0_3 = mac9(acc0_3, x0_0, x0_1, x0_2, q3);
-    let x1_0 = vec3(r0.v0.y, r0.v1.y, r0.v2.y);
-    let x1_1 = vec3(r1.v0.y, r1.v1.y, r1.v2.y);
-    let x1_2 = vec3(r2.v0.y, r2.v1.y, r2.v2.y);
-    acc1_0 = mac9(acc1_0, x1_0, x1_1, x1_2, q0);
-    acc1_1 = mac9(acc1_1, x1_0, x1_1, x1_2, q1);
-    acc1_2 = mac9(acc1_2, x1_0, x1_1, x1_2, q2);
-    acc1_3 = mac9(acc1_3, x1_0, x1_1, x1_2, q3);
-    let x2_0 = vec3(r0.v0.z, r0.v1.z, r0.v2.z);
-    let x2_1 = vec3(r1.v0.z, r1.v1.z, r1.v2.z);
-    let x2_2 = vec3(r2.v0.z, r2.v1.z, r2.v2.z);
-    acc2_0 = mac9(acc2_0, x2_0, x2_1, x2_2, q0);
-    acc2_1 = mac9(acc2_1, x2_0, x2_1, x2_2, q1);
-    acc2_2 = mac9(acc2_2, x2_0, x2_1, x2_2, q2);
-    acc2_3 = mac9(acc2_3, x2_0, x2_1, x2_2, q3);
-    let x3_0 = vec3(r0.v0.w, r0.v1.w, r0.v2.w);
-    let x3_1 = vec3(r1.v0.w, r1.v1.w, r1.v2.w);
-    let x3_2 = vec3(r2.v0.w, r2.v1.w, r2.v2.w);
-    acc3_0 = mac9(acc3_0, x3_0, x3_1, x3_2, q0);
-    acc3_1 = mac9(acc3_1, x3_0, x3_1, x3_2, q1);
-    acc3_2 = mac9(acc3_2, x3_0, x3_1, x3_2, q2);
-    acc3_3 = mac9(acc3_3, x3_0, x3_1, x3_2, q3);
-    let x4_0 = vec3(r0.u0.x, r0.u1.x, r0.u2.x);
-    let x4_1 = vec3(r1.u0.x, r1.u1.x, r1.u2.x);
-    let x4_2 = vec3(r2.u0.x, r2.u1.x, r2.u2.x);
-    acc4_0 = mac9(acc4_0, x4_0, x4_1, x4_2, q0);
-    acc4_1 = mac9(acc4_1, x4_0, x4_1, x4_2, q1);
-    acc4_2 = mac9(acc4_2, x4_0, x4_1, x4_2, q2);
-    acc4_3 = mac9(acc4_3, x4_0, x4_1, x4_2, q3);
-    let x5_0 = vec3(r0.u0.y, r0.u1.y, r0.u2.y);
-    let x5_1 = vec3(r1.u0.y, r1.u1.y, r1.u2.y);
-    let x5_2 = vec3(r2.u0.y, r2.u1.y, r2.u2.y);
-    acc5_0 = mac9(acc5_0, x5_0, x5_1, x5_2, q0);
-    acc5_1 = mac9(acc5_1, x5_0, x5_1, x5_2, q1);
-    acc5_2 = mac9(acc5_2, x5_0, x5_1, x5_2, q2);
-    acc5_3 = mac9(acc5_3, x5_0, x5_1, x5_2, q3);
-    let x6_0 = vec3(r0.u0.z, r0.u1.z, r0.u2.z);
-    let x6_1 = vec3(r1.u0.z, r1.u1.z, r1.u2.z);
-    let x6_2 = vec3(r2.u0.z, r2.u1.z, r2.u2.z);
-    acc6_0 = mac9(acc6_0, x6_0, x6_1, x6_2, q0);
-    acc6_1 = mac9(acc6_1, x6_0, x6_1, x6_2, q1);
-    acc6_2 = mac9(acc6_2, x6_0, x6_1, x6_2, q2);
-    acc6_3 = mac9(acc6_3, x6_0, x6_1, x6_2, q3);
-    let x7_0 = vec3(r0.u0.w, r0.u1.w, r0.u2.w);
-    let x7_1 = vec3(r1.u0.w, r1.u1.w, r1.u2.w);
-    let x7_2 = vec3(r2.u0.w, r2.u1.w, r2.u2.w);
-    acc7_0 = mac9(acc7_0, x7_0, x7_1, x7_2, q0);
-    acc7_1 = mac9(acc7_1, x7_0, x7_1, x7_2, q1);
-    acc7_2 = mac9(acc7_2, x7_0, x7_1, x7_2, q2);
-    acc7_3 = mac9(acc7_3, x7_0, x7_1, x7_2, q3);
+    mac_pixel(&acc0_0, &acc0_1, &acc0_2, &acc0_3, r0, r1, r2, 0u, q0, q1, q2, q3);
+    mac_pixel(&acc1_0, &acc1_1, &acc1_2, &acc1_3, r0, r1, r2, 1u, q0, q1, q2, q3);
+    mac_pixel(&acc2_0, &acc2_1, &acc2_2, &acc2_3, r0, r1, r2, 2u, q0, q1, q2, q3);
+    mac_pixel(&acc3_0, &acc3_1, &acc3_2, &acc3_3, r0, r1, r2, 3u, q0, q1, q2, q3);
+    mac_pixel(&acc4_0, &acc4_1, &acc4_2, &acc4_3, r0, r1, r2, 4u, q0, q1, q2, q3);
+    mac_pixel(&acc5_0, &acc5_1, &acc5_2, &acc5_3, r0, r1, r2, 5u, q0, q1, q2, q3);
+    mac_pixel(&acc6_0, &acc6_1, &acc6_2, &acc6_3, r0, r1, r2, 6u, q0, q1, q2, q3);
+    mac_pixel(&acc7_0, &acc7_1, &acc7_2, &acc7_3, r0, r1, r2, 7u, q0, q1, q2, q3);
 }
 
 fn store_pixel(n: u32, cb: u32, y: u32, x: u32, c0: vec4<f32>, c1: vec4<f32>, c2: vec4<f32>, c3: vec4<f32>) {

@@ -566,6 +566,9 @@ pub fn dispatch(
         // start at multiples of 4 elements.
         bindings.extend([(7, a), (8, b.unwrap_or(a))]);
         builder = builder.constant("VEC", u32::from(p.width.is_multiple_of(4)));
+        if kernel != ConvKernel::Winograd {
+            builder = builder.constant("QUADS", spec.cout.min(OCB).div_ceil(4));
+        }
     }
     let mut d = if windows.is_empty() {
         builder.build(label, p, &bindings, groups, z)?
