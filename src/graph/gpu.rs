@@ -61,9 +61,11 @@ pub fn max_batch(
 ) -> Result<u32> {
     let slot = plan.largest_slot_bytes().max(4);
     let by_memory = ctx.max_binding_bytes() / slot;
+    // Grids take a layer of workgroups per image and output channel
+    // block, or per half block (the Winograd kernel).
     let blocks = layers
         .iter()
-        .map(|l| l.spec.cout.div_ceil(conv::OCB))
+        .map(|l| 2 * l.spec.cout.div_ceil(conv::OCB))
         .max()
         .unwrap_or(1);
     let by_grid = u64::from(ctx.limits.max_compute_workgroups_per_dimension / blocks);

@@ -1,7 +1,7 @@
 //! 2D convolution (shaders/conv.wgsl, conv_subgroup.wgsl,
 //! conv_subgroup_uniform.wgsl, conv_winograd.wgsl, conv_gemm.wgsl,
-//! conv_coop.wgsl): K x K
-//! (K = 1 or 3), stride 1, padding `dilation * (K - 1) / 2`, bias, optional ReLU, input = channel
+//! conv_coop.wgsl): K x K (K = 1 or 3), stride 1, padding
+//! `dilation * (K - 1) / 2`, bias, optional ReLU, input = channel
 //! concatenation of views `a` and `b`, and optionally a residual tensor
 //! added after the ReLU (U²-Net's RSU output, fused into its last conv).
 //! `a` may be smaller than the output: it is then read through U²-Net's
@@ -42,9 +42,9 @@ pub enum ConvKernel {
     #[serde(rename = "subgroup_uniform")]
     SubgroupUniform,
     /// conv_winograd.wgsl: Winograd F(2x2, 3x3), 16 multiplies per input
-    /// channel and 2x2 outputs instead of 36, with the subgroup kernel's
-    /// broadcasts and halo; 3x3 convs at dilation 1 only, on weights
-    /// transformed at load ([`ConvWeights::winograd`]).
+    /// channel and 2x2 outputs instead of 36, with the subgroup kernels'
+    /// weight broadcasts and shared input rows; 3x3 convs at dilation 1
+    /// only, on weights transformed at load ([`ConvWeights::winograd`]).
     Winograd,
     /// conv_gemm.wgsl: implicit GEMM over workgroup-memory tiles of 64
     /// pixels x 32 channels (4 x 8 per invocation). Caches written before
