@@ -22,7 +22,7 @@ fn accumulate(from_b: bool, w: u32, lane: u32, r0: RowTaps, r1: RowTaps, r2: Row
 }
 
 fn rows3(from_b: bool, base: u32, y: u32, x0: u32, lane: u32) -> array<RowTaps, 3> {
-    return array(row_taps(from_b, base, y, x0, 0u), row_taps(from_b, base, y, x0, 1u), row_taps(from_b, base, y, x0, 2u));
+    return loaded_rows3(from_b, base, y, x0);
 }
 
 @compute @workgroup_size(WG)

@@ -83,7 +83,6 @@ struct RowTaps {
     u2: vec4<f32>,
 }
 
-// Row ky of the 3x3 window for output row y, pixels x0 .. x0+7.
 // The three taps at dilation 1 of a row's columns x0-1 .. x0+8.
 fn taps(c: Row10) -> RowTaps {
     let r0 = vec4(c.left, c.v0.xyz);
@@ -92,6 +91,7 @@ fn taps(c: Row10) -> RowTaps {
     return RowTaps(r0, r1, vec4(r0.yzw, r1.x), vec4(r1.yzw, r2.x), vec4(r0.zw, r1.xy), vec4(r1.zw, r2));
 }
 
+// Row ky of the 3x3 window for output row y, pixels x0 .. x0+7.
 fn row_taps(from_b: bool, base: u32, y: u32, x0: u32, ky: u32) -> RowTaps {
     let iy = i32(y + ky * DIL) - i32(PAD);
     if DIL == 1u {
@@ -110,6 +110,11 @@ fn row_taps(from_b: bool, base: u32, y: u32, x0: u32, ky: u32) -> RowTaps {
         fetch4(from_b, base, row, ok, x0, d),
         fetch4(from_b, base, row, ok, x0, d + 4),
     );
+}
+
+// The window's three rows, each loaded (row_taps).
+fn loaded_rows3(from_b: bool, base: u32, y: u32, x0: u32) -> array<RowTaps, 3> {
+    return array(row_taps(from_b, base, y, x0, 0u), row_taps(from_b, base, y, x0, 1u), row_taps(from_b, base, y, x0, 2u));
 }
 
 // Pointwise (K = 1): the 8 pixels of channel c of view v at row y, zero

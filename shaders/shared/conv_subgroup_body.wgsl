@@ -47,7 +47,7 @@ fn accumulate(from_b: bool, w: u32, lane: u32, r0: RowTaps, r1: RowTaps, r2: Row
 // lane's own row and its neighbours' (shared/lane_rows.wgsl).
 fn rows3(from_b: bool, base: u32, y: u32, x0: u32, lane: u32) -> array<RowTaps, 3> {
     if DIL != 1u {
-        return array(row_taps(from_b, base, y, x0, 0u), row_taps(from_b, base, y, x0, 1u), row_taps(from_b, base, y, x0, 2u));
+        return loaded_rows3(from_b, base, y, x0);
     }
     let mine = row10(from_b, base, i32(y), x0);
     let n = neighbour_rows(from_b, base, x0, mine, mine, i32(y) - 1, i32(y) + 1, lane);
