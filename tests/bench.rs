@@ -6,6 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::gpu;
+use u2cut::graph::UpsampleFusion;
 use u2cut::graph::tune::TuneCache;
 use u2cut::kernels::conv::ConvKernel;
 use u2cut::{Model, Network};
@@ -77,9 +78,16 @@ fn tuning_picks_the_fastest_kernel_and_is_cached() {
     let net = Network::gpu(&ctx, model.clone()).with_tuning(open());
     let tuning = net.tune(24, 24, 1).unwrap();
     let rows = &tuning.convs;
-    // Both plans were timed; the faster was kept.
-    let (fused, unfused) = (tuning.plan_ms["fused"], tuning.plan_ms["unfused"]);
-    assert_eq!(tuning.fuse_upsamples, fused < unfused);
+    // At 24x24 each upsample fusion gives a plan of its own (every
+    // upsample doubles but 2x2 -> 3x3); each was timed, the fastest kept.
+    let tried: Vec<&str> = tuning.plan_ms.keys().map(String::as_str).collect();
+    assert_eq!(tried, ["all", "doubling", "off"]);
+    let fastest = tuning
+        .plan_ms
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap();
+    assert_eq!(tuning.upsample_fusion.name(), fastest.0);
     assert_eq!(rows.len(), 119);
     // Every kernel this adapter runs that takes the layer was timed (the
     // Winograd kernel takes the 3x3 convs at dilation 1; at 24x24 every
@@ -107,7 +115,10 @@ fn tuning_picks_the_fastest_kernel_and_is_cached() {
         assert_eq!(best.1, r.chosen, "{r:?}");
     }
     let plan = net.plan(24, 24, 1).unwrap();
-    assert_eq!(plan.graph.upsamples_on_read(), tuning.fuse_upsamples);
+    assert_eq!(
+        plan.graph.upsamples_on_read(),
+        tuning.upsample_fusion != UpsampleFusion::Off
+    );
     let tuned = plan.conv_kernels.clone();
     let chosen: Vec<_> = rows.iter().map(|r| Some(r.chosen)).collect();
     assert_eq!(
@@ -195,7 +206,10 @@ fn bench_tune_reports_and_saves_the_choices() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = json["tuning"]["convs"].as_array().unwrap();
     assert_eq!(rows.len(), 119);
-    assert_eq!(json["tuning"]["fuse_upsamples"], json["fused_upsamples"]);
+    assert_eq!(
+        json["tuning"]["upsample_fusion"] != "off",
+        json["fused_upsamples"] == true
+    );
     let counts = json["conv_kernels"].as_object().unwrap();
     assert_eq!(
         counts.values().map(|n| n.as_u64().unwrap()).sum::<u64>(),
@@ -208,8 +222,8 @@ fn bench_tune_reports_and_saves_the_choices() {
     assert_eq!(saved.len(), 1);
     let mine = saved.values().next().unwrap();
     assert_eq!(
-        mine["fuse_upsamples"]["24x24 b1 f32"],
-        json["fused_upsamples"]
+        mine["upsample_fusion"]["24x24 b1 f32"],
+        json["tuning"]["upsample_fusion"]
     );
     let entries = mine["convs"].as_object().unwrap();
     let keys: std::collections::BTreeSet<_> =

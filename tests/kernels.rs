@@ -378,6 +378,35 @@ fn conv_matches_reference() {
             residual: false,
             up: true,
         },
+        // Upsampled exactly 2x on read, a's rows not 4-aligned and the
+        // output's width not a multiple of the 8-pixel tile.
+        ConvCase {
+            batch: 2,
+            ca: 5,
+            cb: 3,
+            cout: 16,
+            h: 6,
+            w: 20,
+            k: 3,
+            dilation: 1,
+            relu: true,
+            residual: true,
+            up: true,
+        },
+        // Upsampled on read by a factor other than 2 (ceil-mode halves).
+        ConvCase {
+            batch: 1,
+            ca: 6,
+            cb: 2,
+            cout: 8,
+            h: 9,
+            w: 14,
+            k: 3,
+            dilation: 1,
+            relu: false,
+            residual: false,
+            up: true,
+        },
         // 1x1 over more than nine channels on each side of the concat, not
         // multiples of nine (the direct kernels take nine at a time).
         ConvCase {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use common::{Golden, diff, gpu, load_golden, random_vec, rng};
 use u2cut::gpu::GpuContext;
+use u2cut::graph::UpsampleFusion;
 use u2cut::graph::gpu::GpuPlan;
 use u2cut::graph::tune::TuneCache;
 use u2cut::kernels::Precision;
@@ -107,27 +108,47 @@ fn f16_storage_stays_near_onnx_runtime() {
 }
 
 /// Upsample-on-read: every upsample that feeds a conv is folded into it,
-/// and the network still meets the ONNX Runtime bound.
+/// and the network still meets the ONNX Runtime bound, at odd sizes (the
+/// general resize, and 2x at one level) and at 320x320 (2x everywhere,
+/// the kernels' row path for it).
 #[test]
 fn fused_upsamples_match_onnx_runtime() {
     let Some(ctx) = gpu() else { return };
-    let file = "golden_u2netp_181x237.safetensors";
-    let golden = load_golden(file);
-    let [n, _, h, w] = golden.shape;
     let model = Arc::new(Model::builtin());
-    let count = |fuse: bool, f: &dyn Fn(&str) -> bool| {
-        let net = Network::gpu(&ctx, model.clone()).with_upsample_fusion(fuse);
-        let plan = net.plan(h, w, n).unwrap();
-        plan.dispatches.iter().filter(|d| f(&d.label)).count()
-    };
-    let upsamples = |l: &str| l == "upsample";
-    let reading = |l: &str| l.contains("_up");
-    // 5 side outputs are upsampled into the fuse tensor, not into a conv.
-    assert_eq!((count(false, &upsamples), count(false, &reading)), (38, 0));
-    assert_eq!((count(true, &upsamples), count(true, &reading)), (5, 33));
-    let net = Network::gpu(&ctx, model).with_upsample_fusion(true);
-    let out = net.infer(&golden.input, n, h, w).unwrap();
-    assert_matches_golden(&format!("fused {file}"), &out, &golden);
+    let net = Network::gpu(&ctx, model.clone()).with_upsample_fusion(UpsampleFusion::All);
+    for file in [
+        "golden_u2netp_181x237.safetensors",
+        "golden_u2netp_320_b2.safetensors",
+    ] {
+        let golden = load_golden(file);
+        let [n, _, h, w] = golden.shape;
+        let count = |fuse: UpsampleFusion, f: &dyn Fn(&str) -> bool| {
+            let net = Network::gpu(&ctx, model.clone()).with_upsample_fusion(fuse);
+            let plan = net.plan(h, w, n).unwrap();
+            plan.dispatches.iter().filter(|d| f(&d.label)).count()
+        };
+        let upsamples = |l: &str| l == "upsample";
+        let reading = |l: &str| l.contains("_up");
+        // 5 side outputs are upsampled into the fuse tensor, not into a conv.
+        let off = UpsampleFusion::Off;
+        assert_eq!((count(off, &upsamples), count(off, &reading)), (38, 0));
+        let all = UpsampleFusion::All;
+        assert_eq!((count(all, &upsamples), count(all, &reading)), (5, 33));
+        // The default fuses the doubling ones: all at 320x320, a few here.
+        let doubling = UpsampleFusion::Doubling;
+        let fused = count(doubling, &reading);
+        assert_eq!(count(doubling, &upsamples), 38 - fused);
+        if h == 320 {
+            assert_eq!(fused, 33);
+        } else {
+            assert!(
+                fused > 0 && fused < 33,
+                "{file}: {fused} doubling upsamples fused"
+            );
+        }
+        let out = net.infer(&golden.input, n, h, w).unwrap();
+        assert_matches_golden(&format!("fused {file}"), &out, &golden);
+    }
 }
 
 /// The fusion as a graph rewrite: the CPU reference gives the same maps
@@ -138,7 +159,7 @@ fn fused_graph_equals_unfused_on_the_cpu() {
     let (h, w) = (19, 26);
     let input = random_vec(&mut rng(31), (3 * h * w) as usize, 2.0);
     let plain = model.graph(h, w);
-    let fused = plain.clone().fusing_upsamples();
+    let fused = plain.clone().fusing_upsamples(UpsampleFusion::All);
     assert_eq!(fused.ops.len(), plain.ops.len() - 33);
     let run =
         |g: &u2cut::graph::Graph| u2cut::graph::cpu::run(g, &model.layers, &input, 1).unwrap();

@@ -34,6 +34,8 @@ override PAD: u32 = DIL * (K - 1u) / 2u;
 // Upsample-on-read: 1 = `a` is a_height x a_width and the conv reads it
 // through the bilinear resize to height x width (U²-Net's _upsample_like),
 // so the upsampled tensor is never written. Same arithmetic as upsample.wgsl.
+// 2 = the same, exactly 2x in both directions (U²-Net at sizes divisible
+// by 32): the direct kernels then read a's rows whole (row10_up2).
 override UP_A: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: ConvParams;

@@ -240,13 +240,9 @@ impl BenchReport {
             "convs     {}{}\n",
             convs.join(", "),
             match (&self.tuning, self.fused_upsamples) {
-                (Some(t), fused) => format!(
-                    ", {} (tuned in this run; batch {})",
-                    if fused {
-                        "upsample-on-read"
-                    } else {
-                        "separate upsamples"
-                    },
+                (Some(t), _) => format!(
+                    ", upsample-on-read {} (tuned in this run; batch {})",
+                    t.upsample_fusion.name(),
                     t.plan_ms
                         .iter()
                         .map(|(k, ms)| format!("{ms:.2} ms {k}"))

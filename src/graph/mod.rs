@@ -14,6 +14,33 @@ use crate::kernels::{Precision, View};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TensorId(pub usize);
 
+/// Which upsamples a GPU plan folds into the convs reading them
+/// (upsample-on-read, [`Graph::fusing_upsamples`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpsampleFusion {
+    /// None: each upsample is written by its own kernel.
+    Off,
+    /// Those that double both sides (every one of U²-Net's at sizes
+    /// divisible by 32, such as 320x320): the direct conv kernels read the
+    /// source rows whole, 6 loads per row of 10 inputs.
+    Doubling,
+    /// Every one; the others read 4 source pixels per input.
+    All,
+}
+
+impl UpsampleFusion {
+    pub const ALL: [UpsampleFusion; 3] = [Self::Off, Self::Doubling, Self::All];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Doubling => "doubling",
+            Self::All => "all",
+        }
+    }
+}
+
 /// An activation tensor, per image: `channels x height x width`, stored
 /// on the GPU in `precision` (the CPU executor computes in f32 throughout).
 #[derive(Clone, Debug)]
@@ -248,15 +275,22 @@ impl Graph {
             .any(|op| matches!(*op, Op::Conv { a, dst, .. } if self.size(a) != self.size(dst)))
     }
 
-    /// The same network with every upsample that only feeds convs' `a`
-    /// input folded into those convs (upsample-on-read): the upsampled
-    /// tensor is never written, saving its write and reads.
-    pub fn fusing_upsamples(mut self) -> Graph {
+    /// The same network with the upsamples `which` names folded into the
+    /// convs that read them (upsample-on-read), where they only feed
+    /// convs' `a` input: the upsampled tensor is never written, saving its
+    /// write and reads.
+    pub fn fusing_upsamples(mut self, which: UpsampleFusion) -> Graph {
         let outputs: Vec<TensorId> = self.outputs.iter().map(|(_, s)| s.tensor).collect();
         let mut fused = vec![false; self.ops.len()];
         for (i, is_fused) in fused.iter_mut().enumerate() {
             let Op::Upsample { src, dst } = self.ops[i] else {
                 continue;
+            };
+            let (h, w) = self.size(src);
+            let wanted = match which {
+                UpsampleFusion::Off => false,
+                UpsampleFusion::Doubling => self.size(dst) == (2 * h, 2 * w),
+                UpsampleFusion::All => true,
             };
             let whole = dst.offset == 0 && dst.channels == self.info(dst).channels;
             let readers: Vec<usize> = (0..self.ops.len())
@@ -267,7 +301,12 @@ impl Graph {
                     if a == dst && b.is_none_or(|b| b.tensor != dst.tensor)
                         && residual.is_none_or(|r| r.tensor != dst.tensor))
             });
-            if !whole || outputs.contains(&dst.tensor) || readers.is_empty() || !only_conv_a {
+            if !wanted
+                || !whole
+                || outputs.contains(&dst.tensor)
+                || readers.is_empty()
+                || !only_conv_a
+            {
                 continue;
             }
             for j in readers {

@@ -2,7 +2,7 @@
 //! every workgroup barrier and every gathered load; a GPU pays for every
 //! byte of memory traffic) and on the layer's shape, so it is measured:
 //! - per conv, each [`ConvKernel`] on the plan's own buffers;
-//! - per plan, the whole batch with and without upsample-on-read.
+//! - per plan, the whole batch in each [`UpsampleFusion`].
 //!
 //! Winners are cached on disk per adapter, keyed by the layer's shape (or
 //! the plan's), the input size, the batch and the storage precision, so
@@ -14,15 +14,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::graph::UpsampleFusion;
 use crate::kernels::Precision;
 use crate::kernels::conv::{ConvKernel, ConvSpec};
 
 /// A whole tuning run: the plan-level choice and each conv's.
 #[derive(Clone, Debug, Serialize)]
 pub struct Tuning {
-    /// Median whole-batch time without and with upsample-on-read.
+    /// Median whole-batch time in each upsample fusion tried.
     pub plan_ms: BTreeMap<String, f64>,
-    pub fuse_upsamples: bool,
+    pub upsample_fusion: UpsampleFusion,
     /// The convs of the chosen plan.
     pub convs: Vec<TuneRow>,
 }
@@ -83,8 +84,10 @@ pub fn plan_key((height, width): (u32, u32), batch: u32, precision: Precision) -
 struct Choices {
     /// Conv key -> kernel.
     convs: BTreeMap<String, ConvKernel>,
-    /// Plan key -> whether upsamples are fused into the convs.
-    fuse_upsamples: BTreeMap<String, bool>,
+    /// Plan key -> which upsamples are fused into the convs. (Caches
+    /// before it had `fuse_upsamples`, a bool, which is ignored.)
+    #[serde(default)]
+    upsample_fusion: BTreeMap<String, UpsampleFusion>,
 }
 
 /// The on-disk choices: adapter -> [`Choices`], as JSON.
@@ -142,17 +145,17 @@ impl TuneCache {
         self.mine().convs.insert(key, kernel);
     }
 
-    /// Whether upsamples are fused for a plan key.
-    pub fn fuse_upsamples(&self, plan: &str) -> Option<bool> {
+    /// Which upsamples are fused for a plan key.
+    pub fn upsample_fusion(&self, plan: &str) -> Option<UpsampleFusion> {
         self.all
             .get(&self.adapter)?
-            .fuse_upsamples
+            .upsample_fusion
             .get(plan)
             .copied()
     }
 
-    pub fn set_fuse_upsamples(&mut self, plan: String, fuse: bool) {
-        self.mine().fuse_upsamples.insert(plan, fuse);
+    pub fn set_upsample_fusion(&mut self, plan: String, fuse: UpsampleFusion) {
+        self.mine().upsample_fusion.insert(plan, fuse);
     }
 
     fn mine(&mut self) -> &mut Choices {
@@ -184,18 +187,20 @@ mod tests {
         let path = dir.path().join("sub/tune.json");
         let mut cache = TuneCache::open(&path, "gpu A").unwrap();
         cache.insert("k".into(), ConvKernel::Gemm128x64);
-        cache.set_fuse_upsamples("p".into(), true);
+        cache.set_upsample_fusion("p".into(), UpsampleFusion::All);
         cache.save().unwrap();
         let a = TuneCache::open(&path, "gpu A").unwrap();
         assert_eq!(a.get("k"), Some(ConvKernel::Gemm128x64));
-        assert_eq!(a.fuse_upsamples("p"), Some(true));
+        assert_eq!(a.upsample_fusion("p"), Some(UpsampleFusion::All));
         let b = TuneCache::open(&path, "gpu B").unwrap();
-        assert_eq!((b.get("k"), b.fuse_upsamples("p")), (None, None));
-        // Caches from before the GEMM had several tile shapes still load.
-        let old = r#"{"gpu A": {"convs": {"k": "gemm"}, "fuse_upsamples": {}}}"#;
+        assert_eq!((b.get("k"), b.upsample_fusion("p")), (None, None));
+        // Caches from before the GEMM had several tile shapes, and from
+        // before the fusion had three settings, still load.
+        let old = r#"{"gpu A": {"convs": {"k": "gemm"}, "fuse_upsamples": {"p": true}}}"#;
         std::fs::write(&path, old).unwrap();
         let a = TuneCache::open(&path, "gpu A").unwrap();
         assert_eq!(a.get("k"), Some(ConvKernel::Gemm64x32));
+        assert_eq!(a.upsample_fusion("p"), None);
         std::fs::write(&path, "{oops").unwrap();
         let err = TuneCache::open(&path, "gpu A").unwrap_err().to_string();
         assert!(err.contains("tune.json") && err.contains("not a u2cut tuning cache"));

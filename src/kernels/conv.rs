@@ -318,6 +318,25 @@ impl ConvParams {
     pub fn upsamples_a(&self) -> bool {
         (self.a_height, self.a_width) != (self.height, self.width)
     }
+
+    /// The shaders' `UP_A`: 0 no upsample on read, 2 exactly 2x in both
+    /// directions (the direct kernels read a's rows whole), 1 any other.
+    fn upsample_mode(&self) -> u32 {
+        if !self.upsamples_a() {
+            0
+        } else if (2 * self.a_height, 2 * self.a_width) == (self.height, self.width) {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// The direct kernels' `VEC`: every row they load starts at a multiple
+    /// of 4 elements, the output's and, upsampled exactly 2x, a's too.
+    fn vector_rows(&self) -> bool {
+        self.width.is_multiple_of(4)
+            && (self.upsample_mode() != 2 || self.a_width.is_multiple_of(4))
+    }
 }
 
 /// The GPU buffers of one conv: inputs, packed weights and bias, output.
@@ -558,14 +577,14 @@ pub fn dispatch(
     let mut builder = DispatchBuilder::new(ctx, shader.storing(precision), "main")
         .constant("K", spec.k)
         .constant("DIL", spec.dilation)
-        .constant("UP_A", u32::from(p.upsamples_a()));
+        .constant("UP_A", p.upsample_mode());
     if let Some((tm, tn)) = kernel.gemm_blocking() {
         builder = builder.constant("TM", tm).constant("TN", tn);
     } else if kernel != ConvKernel::Coop {
         // The direct kernels read a and b as vec4 arrays too, when rows
         // start at multiples of 4 elements.
         bindings.extend([(7, a), (8, b.unwrap_or(a))]);
-        builder = builder.constant("VEC", u32::from(p.width.is_multiple_of(4)));
+        builder = builder.constant("VEC", u32::from(p.vector_rows()));
         if kernel != ConvKernel::Winograd {
             builder = builder.constant("QUADS", spec.cout.min(OCB).div_ceil(4));
         }
