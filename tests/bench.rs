@@ -16,7 +16,7 @@ fn kernel_rows_add_up_to_the_batch_time() {
     let Some(ctx) = gpu() else { return };
     let net = Network::gpu(&ctx, Arc::new(Model::builtin()));
     let report = u2cut::bench::run(&net, 80, 2, 3).unwrap();
-    eprintln!("{}", report.table());
+    eprintln!("{}", report.table(true));
     // Same profiled runs on both sides, so the check holds on a busy machine;
     // what is missing is the time between kernels.
     let ratio = report.kernel_total_ms / report.profiled_batch_ms;
@@ -42,6 +42,22 @@ fn kernel_rows_add_up_to_the_batch_time() {
         .sum::<f64>();
     assert!(convs > 0.0, "conv rows carry their FLOP counts");
     assert!((report.gflop_per_image - 39.5 * (80.0 * 80.0) / (320.0 * 320.0)).abs() < 0.05);
+    // One layer row per op, in the plan's order, adding up to the kernel rows.
+    let plan = net.plan(80, 80, 2).unwrap();
+    assert_eq!(report.layers.len(), plan.graph.ops.len());
+    let layer_ms: f64 = report.layers.iter().map(|l| l.ms).sum();
+    assert!((layer_ms - report.kernel_total_ms).abs() <= 1e-9 * layer_ms.max(1.0));
+    let first = &report.layers[0];
+    assert_eq!(
+        (first.name.as_str(), first.shape.as_str()),
+        ("stage1.rebnconvin.conv_s1", "3>64 k3 d1 80x80 b2 f32")
+    );
+    assert!(first.kernel.starts_with("conv3x3_d1") && first.gflop_per_s > 0.0);
+    let pool = report.layers.iter().find(|l| l.kernel == "pool").unwrap();
+    assert_eq!(
+        (pool.name.as_str(), pool.shape.as_str()),
+        ("stage1.pool1", "16x40x40")
+    );
 
     let json: serde_json::Value = serde_json::to_value(&report).unwrap();
     for field in [
@@ -55,6 +71,7 @@ fn kernel_rows_add_up_to_the_batch_time() {
         "latency_ms",
         "peak_memory_bytes",
         "kernels",
+        "layers",
     ] {
         assert!(json.get(field).is_some(), "JSON lacks `{field}`");
     }

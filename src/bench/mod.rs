@@ -14,6 +14,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use crate::gpu::TimingSource;
+use crate::graph::Op;
 use crate::graph::tune::Tuning;
 use crate::network::Network;
 use peak::Peak;
@@ -29,6 +30,22 @@ pub struct KernelRow {
     pub gb_per_s: f64,
     /// Percent of the device's FP32 peak and of its DRAM bandwidth, where
     /// the peak is known (see [`peak`]).
+    pub pct_of_peak_flops: Option<f64>,
+    pub pct_of_peak_bandwidth: Option<f64>,
+}
+
+/// One dispatch of the profiled batch, in the plan's order.
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerRow {
+    /// A conv's PyTorch module path, else the tensor the op writes.
+    pub name: String,
+    pub kernel: String,
+    /// A conv's tuning key (its shape, size, batch, storage and inputs),
+    /// else the written channels x height x width.
+    pub shape: String,
+    pub ms: f64,
+    pub gflop_per_s: f64,
+    pub gb_per_s: f64,
     pub pct_of_peak_flops: Option<f64>,
     pub pct_of_peak_bandwidth: Option<f64>,
 }
@@ -76,6 +93,13 @@ pub struct BenchReport {
     /// kernel, and the choices.
     pub tuning: Option<Tuning>,
     pub kernels: Vec<KernelRow>,
+    /// Every dispatch of the profiled batch (`bench --layers` prints them).
+    pub layers: Vec<LayerRow>,
+}
+
+/// GFLOP/s or GB/s: `amount` per `ms` milliseconds, in units of 1e9.
+fn giga_per_s(amount: u64, ms: f64) -> f64 {
+    amount as f64 / (ms * 1e6).max(f64::MIN_POSITIVE)
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -132,13 +156,46 @@ pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchRepo
             calls,
             total_ms: ms,
             share: ms / kernel_total_ms.max(f64::MIN_POSITIVE),
-            gflop_per_s: flops as f64 / (ms * 1e6).max(f64::MIN_POSITIVE),
-            gb_per_s: bytes as f64 / (ms * 1e6).max(f64::MIN_POSITIVE),
+            gflop_per_s: giga_per_s(flops, ms),
+            gb_per_s: giga_per_s(bytes, ms),
             pct_of_peak_flops: None,
             pct_of_peak_bandwidth: None,
         })
         .collect();
     kernels.sort_by(|a, b| b.total_ms.total_cmp(&a.total_ms));
+    let model_layers = &net.model.layers;
+    let layers = (plan
+        .graph
+        .ops
+        .iter()
+        .zip(&plan.dispatches)
+        .zip(&profile.times))
+    .enumerate()
+    .map(|(i, ((op, d), &ms))| {
+        let (name, shape) = match *op {
+            Op::Conv { layer, .. } => (
+                model_layers[layer].name.clone(),
+                plan.conv_key(i, model_layers).expect("a conv has a key"),
+            ),
+            _ => {
+                let dst = op.io().1;
+                let t = plan.graph.info(dst);
+                let shape = format!("{}x{}x{}", dst.channels, t.height, t.width);
+                (t.name.clone(), shape)
+            }
+        };
+        LayerRow {
+            name,
+            kernel: d.label.clone(),
+            shape,
+            ms,
+            gflop_per_s: giga_per_s(d.flops, ms),
+            gb_per_s: giga_per_s(d.bytes, ms),
+            pct_of_peak_flops: None,
+            pct_of_peak_bandwidth: None,
+        }
+    })
+    .collect();
 
     let flops: u64 = plan.dispatches.iter().map(|d| d.flops).sum();
     let traffic: u64 = plan.dispatches.iter().map(|d| d.bytes).sum();
@@ -178,6 +235,7 @@ pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchRepo
         fused_upsamples: plan.graph.upsamples_on_read(),
         tuning: None,
         kernels,
+        layers,
     };
     report.set_peak(peak::lookup(&ctx.info.name));
     Ok(report)
@@ -198,11 +256,15 @@ impl BenchReport {
             k.pct_of_peak_flops = percent(k.gflop_per_s, flops);
             k.pct_of_peak_bandwidth = percent(k.gb_per_s, bw);
         }
+        for l in &mut self.layers {
+            l.pct_of_peak_flops = percent(l.gflop_per_s, flops);
+            l.pct_of_peak_bandwidth = percent(l.gb_per_s, bw);
+        }
         self.peak = peak;
     }
 
-    /// The human-readable report.
-    pub fn table(&self) -> String {
+    /// The human-readable report; with `layers`, every dispatch too.
+    pub fn table(&self, layers: bool) -> String {
         let mut s = format!(
             "adapter   {} ({}, {})\nmodel     {} at {}x{}, batch {}, {} activations, {} timed iterations\n\
              latency   {:.2} ms per batch (median)\nthroughput {:.2} images/s  ({:.1} GFLOP/s)\n\
@@ -284,6 +346,37 @@ impl BenchReport {
                 k.gb_per_s,
                 opt(k.pct_of_peak_flops, 2),
                 opt(k.pct_of_peak_bandwidth, 2),
+            );
+        }
+        if layers {
+            s += &self.layer_table();
+        }
+        s
+    }
+
+    fn layer_table(&self) -> String {
+        let width =
+            |f: fn(&LayerRow) -> &str| self.layers.iter().map(|l| f(l).len()).max().unwrap_or(0);
+        let (wn, wk, ws) = (
+            width(|l| &l.name),
+            width(|l| &l.kernel),
+            width(|l| &l.shape),
+        );
+        let mut s = format!(
+            "\n{:<wn$} {:<wk$} {:<ws$} {:>9} {:>10} {:>9} {:>8} {:>8}\n",
+            "layer", "kernel", "shape", "ms", "GFLOP/s", "GB/s", "%FLOP", "%BW"
+        );
+        for l in &self.layers {
+            s += &format!(
+                "{:<wn$} {:<wk$} {:<ws$} {:>9.3} {:>10.2} {:>9.2} {:>8} {:>8}\n",
+                l.name,
+                l.kernel,
+                l.shape,
+                l.ms,
+                l.gflop_per_s,
+                l.gb_per_s,
+                opt(l.pct_of_peak_flops, 2),
+                opt(l.pct_of_peak_bandwidth, 2),
             );
         }
         s

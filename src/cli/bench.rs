@@ -33,6 +33,10 @@ pub struct BenchArgs {
     /// and save the choices in the tuning cache (see `U2CUT_TUNE_CACHE`)
     #[arg(long)]
     pub tune: bool,
+    /// Also print every dispatch: its layer, kernel, shape, time and rates
+    /// (the JSON always has them, as `layers`)
+    #[arg(long)]
+    pub layers: bool,
     /// The device's FP32 peak in GFLOP/s, for the %FLOP columns (known GPUs
     /// are looked up by name; this overrides the table)
     #[arg(long, value_name = "GFLOP/S")]
@@ -43,7 +47,7 @@ pub struct BenchArgs {
     /// Time the whole `remove` pipeline on a folder instead: decode, the GPU
     /// passes, encode, with each stage's busy time (outputs go to a temporary
     /// folder that is deleted afterwards)
-    #[arg(long, value_name = "FOLDER", conflicts_with_all = ["size", "iters", "json", "peak_gflops", "peak_gbps", "tune"])]
+    #[arg(long, value_name = "FOLDER", conflicts_with_all = ["size", "iters", "json", "peak_gflops", "peak_gbps", "tune", "layers"])]
     pub pipeline: Option<PathBuf>,
 }
 
@@ -108,7 +112,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<()> {
     let tuning = if args.tune {
         note(
             global,
-            "tuning: every conv kernel on every layer, with and without upsample-on-read",
+            "tuning: every conv kernel on every layer, in each upsample-on-read setting",
         );
         Some(net.tune(args.size, args.size, args.batch)?)
     } else {
@@ -126,7 +130,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", report.table());
+        print!("{}", report.table(args.layers));
     }
     Ok(())
 }
