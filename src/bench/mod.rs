@@ -332,20 +332,22 @@ impl BenchReport {
             .unwrap_or(0)
             .max(14);
         s += &format!(
-            "{:<w$} {:>6} {:>11} {:>7} {:>10} {:>9} {:>8} {:>8}\n",
-            "kernel", "calls", "total ms", "share", "GFLOP/s", "GB/s", "%FLOP", "%BW"
+            "{:<w$} {:>6} {:>11} {:>7}{RATES_HEADER}\n",
+            "kernel", "calls", "total ms", "share"
         );
         for k in &self.kernels {
             s += &format!(
-                "{:<w$} {:>6} {:>11.3} {:>6.1}% {:>10.2} {:>9.2} {:>8} {:>8}\n",
+                "{:<w$} {:>6} {:>11.3} {:>6.1}%{}\n",
                 k.name,
                 k.calls,
                 k.total_ms,
                 100.0 * k.share,
-                k.gflop_per_s,
-                k.gb_per_s,
-                opt(k.pct_of_peak_flops, 2),
-                opt(k.pct_of_peak_bandwidth, 2),
+                rates(
+                    k.gflop_per_s,
+                    k.gb_per_s,
+                    k.pct_of_peak_flops,
+                    k.pct_of_peak_bandwidth
+                ),
             );
         }
         if layers {
@@ -363,24 +365,37 @@ impl BenchReport {
             width(|l| &l.shape),
         );
         let mut s = format!(
-            "\n{:<wn$} {:<wk$} {:<ws$} {:>9} {:>10} {:>9} {:>8} {:>8}\n",
-            "layer", "kernel", "shape", "ms", "GFLOP/s", "GB/s", "%FLOP", "%BW"
+            "\n{:<wn$} {:<wk$} {:<ws$} {:>9}{RATES_HEADER}\n",
+            "layer", "kernel", "shape", "ms"
         );
         for l in &self.layers {
             s += &format!(
-                "{:<wn$} {:<wk$} {:<ws$} {:>9.3} {:>10.2} {:>9.2} {:>8} {:>8}\n",
+                "{:<wn$} {:<wk$} {:<ws$} {:>9.3}{}\n",
                 l.name,
                 l.kernel,
                 l.shape,
                 l.ms,
-                l.gflop_per_s,
-                l.gb_per_s,
-                opt(l.pct_of_peak_flops, 2),
-                opt(l.pct_of_peak_bandwidth, 2),
+                rates(
+                    l.gflop_per_s,
+                    l.gb_per_s,
+                    l.pct_of_peak_flops,
+                    l.pct_of_peak_bandwidth
+                ),
             );
         }
         s
     }
+}
+
+/// The rate columns the kernel and layer tables end with.
+const RATES_HEADER: &str = "    GFLOP/s      GB/s    %FLOP      %BW";
+
+fn rates(gflop_per_s: f64, gb_per_s: f64, pct_flops: Option<f64>, pct_bw: Option<f64>) -> String {
+    format!(
+        " {gflop_per_s:>10.2} {gb_per_s:>9.2} {:>8} {:>8}",
+        opt(pct_flops, 2),
+        opt(pct_bw, 2)
+    )
 }
 
 /// A number with `digits` decimals, or "-" when unknown.
