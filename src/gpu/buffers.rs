@@ -9,6 +9,10 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_SRC)
     .union(wgpu::BufferUsages::COPY_DST);
 
+/// The smallest buffer: kernels bind their tensors as vec4 arrays too,
+/// which needs 16 bytes (and an empty binding is invalid).
+const MIN_BUFFER_BYTES: u64 = 16;
+
 impl GpuContext {
     /// A storage buffer holding `data`.
     pub fn upload(&self, label: &str, data: &[f32]) -> wgpu::Buffer {
@@ -27,8 +31,14 @@ impl GpuContext {
     }
 
     fn upload_with(&self, label: &str, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
-        // Zero-length bindings are invalid; one zero word stands in.
-        let bytes = if bytes.is_empty() { &[0; 4] } else { bytes };
+        // Shorter data is padded with zeros (see MIN_BUFFER_BYTES).
+        let padded: Vec<u8>;
+        let bytes = if bytes.len() < MIN_BUFFER_BYTES as usize {
+            padded = [bytes, &[0; MIN_BUFFER_BYTES as usize][bytes.len()..]].concat();
+            &padded
+        } else {
+            bytes
+        };
         self.device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(label),
@@ -37,11 +47,11 @@ impl GpuContext {
             })
     }
 
-    /// An uninitialized storage buffer of `bytes` (at least 4).
+    /// An uninitialized storage buffer of `bytes` (at least MIN_BUFFER_BYTES).
     pub fn storage(&self, label: &str, bytes: u64) -> wgpu::Buffer {
         self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
-            size: bytes.max(4).next_multiple_of(4),
+            size: bytes.max(MIN_BUFFER_BYTES).next_multiple_of(4),
             usage: STORAGE,
             mapped_at_creation: false,
         })

@@ -151,20 +151,30 @@ impl Precision {
 pub const SPATIAL_PX: u32 = 4;
 
 /// Records a pooling or resizing kernel: one invocation per SPATIAL_PX
-/// outputs of a row, activations stored in `precision`.
+/// outputs of a row, activations stored in `precision`. With `vectors`
+/// the shader also reads and writes its buffers as vec4 arrays (bindings
+/// 3 and 4) where rows are 4-aligned (`VEC_IN`, `VEC_OUT`).
 pub(crate) fn spatial_dispatch(
     ctx: &crate::gpu::GpuContext,
-    shader: crate::gpu::shaders::Shader,
+    (shader, vectors): (crate::gpu::shaders::Shader, bool),
     precision: Precision,
     p: &SpatialParams,
     batch: u32,
     (src, dst): (&wgpu::Buffer, &wgpu::Buffer),
 ) -> anyhow::Result<crate::gpu::Dispatch> {
     let shader = shader.storing(precision);
-    let mut d = crate::gpu::DispatchBuilder::new(ctx, shader, "main").build(
+    let mut builder = crate::gpu::DispatchBuilder::new(ctx, shader, "main");
+    let mut buffers = vec![(1, src), (2, dst)];
+    if vectors {
+        builder = builder
+            .constant("VEC_IN", u32::from(p.in_w.is_multiple_of(4)))
+            .constant("VEC_OUT", u32::from(p.out_w.is_multiple_of(4)));
+        buffers.extend([(3, src), (4, dst)]);
+    }
+    let mut d = builder.build(
         shader.name.to_owned(),
         p,
-        &[(1, src), (2, dst)],
+        &buffers,
         crate::gpu::groups_for(
             u64::from(p.dst.channels)
                 * u64::from(p.out_h)

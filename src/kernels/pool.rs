@@ -22,7 +22,7 @@ pub fn dispatch(
     src: &wgpu::Buffer,
     dst: &wgpu::Buffer,
 ) -> Result<Dispatch> {
-    spatial_dispatch(ctx, shaders::POOL, precision, p, batch, (src, dst))
+    spatial_dispatch(ctx, (shaders::POOL, true), precision, p, batch, (src, dst))
 }
 
 /// CPU reference: the maximum over the window's pixels inside the image.
