@@ -8,7 +8,8 @@
 # Steps, each under its own time limit so the whole run stays under 6 minutes:
 #   1. unpack the bundle; install the Vulkan loader if the machine lacks one
 #   2. the GPU test suite (U2CUT_REQUIRE_GPU=1: no adapter is a failure)
-#   3. `u2cut bench --tune` of u2netp and u2net at 320x320, batch 1, 8 and
+#   3. `u2cut bench --tune --layers` (per-layer rows: GFLOP/s, % of peak)
+#      of u2netp and u2net at 320x320, batch 1, 8 and
 #      32, in f32 and f16 (the tuning cache is RESULTS_DIR/tune.json, so
 #      the reference runs below use the tuned kernels too), and where the
 #      adapter has cooperative matrices, f16 with the coop kernel too
@@ -123,7 +124,7 @@ for model in ${MODELS:-u2netp u2net}; do
                 precision=${variant%+coop}
                 env=()
                 [ "$variant" = f16+coop ] && env=(U2CUT_COOP_MATRIX=1 U2CUT_TUNE_CACHE="$results/tune_coop.json")
-                if step 90 env "${env[@]}" "$u2cut" -q --precision "$precision" bench --tune --model "$model" \
+                if step 90 env "${env[@]}" "$u2cut" -q --precision "$precision" bench --tune --layers --model "$model" \
                     --size "$size" --batch "$batch" --iters "${ITERS:-10}" >"$out" 2>&1; then
                     log "  $tag $variant: $(grep -h '^throughput' "$out"); $(grep -h '^convs' "$out")"
                 else
