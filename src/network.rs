@@ -40,7 +40,7 @@ struct GpuState {
     precision: Precision,
     /// Upsamples read by the next conv instead of written (see
     /// [`Graph::fusing_upsamples`]): forced, or else as tuned, or else
-    /// the doubling ones (on llvmpipe: u2netp at 320x320 9% faster; the
+    /// the doubling ones (on llvmpipe: u2netp at 320x320 10% faster; the
     /// others read 4 pixels per input and made it 30% slower at 321x321).
     fuse_upsamples: Option<UpsampleFusion>,
 }

@@ -89,7 +89,7 @@ pub struct BenchReport {
     /// Whether the plan reads its upsamples in the convs (upsample-on-read).
     pub fused_upsamples: bool,
     /// Set when this run tuned the plan (`bench --tune`): the plan's time
-    /// with and without upsample-on-read, every conv's time with each
+    /// in each upsample-on-read setting tried, every conv's time with each
     /// kernel, and the choices.
     pub tuning: Option<Tuning>,
     pub kernels: Vec<KernelRow>,

@@ -13,7 +13,14 @@ pub fn dispatch(
     src: &wgpu::Buffer,
     dst: &wgpu::Buffer,
 ) -> Result<Dispatch> {
-    spatial_dispatch(ctx, (shaders::UPSAMPLE, false), precision, p, batch, (src, dst))
+    spatial_dispatch(
+        ctx,
+        (shaders::UPSAMPLE, false),
+        precision,
+        p,
+        batch,
+        (src, dst),
+    )
 }
 
 /// Mirrors `source_coord` in upsample.wgsl: (lower index, weight of the next).
