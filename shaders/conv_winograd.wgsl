@@ -147,24 +147,18 @@ fn store_tile(acc: ptr<private, Elements>, n: u32, half: u32, y0: u32, x: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn main(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(subgroup_id) sg: u32,
-    @builtin(subgroup_size) size: u32,
-    @builtin(subgroup_invocation_id) lane: u32,
-) {
+fn main(ids: LaneIds) {
     // Lanes past the image's last rows compute zeros for the broadcasts
     // and their neighbours, and store nothing.
-    let t = lane_tile(wg, nwg, sg, size, lane);
+    let t = lane_tile(ids);
     if subgroupAll(t.row >= (p.height + 1u) / 2u) {
         return;
     }
     let y0 = t.row * 2u;
     let x0 = t.x0;
     let halves = 2u * p.cout_blocks;
-    let n = wg.z / halves;
-    let half = wg.z % halves;
+    let n = ids.wg.z / halves;
+    let half = ids.wg.z % halves;
     m0 = Elements();
     m1 = Elements();
     m2 = Elements();
@@ -172,11 +166,11 @@ fn main(
     // Weights are [halves][cin][16 elements][2 quads] vec4s.
     let w = half * (p.a.channels + p.b.channels) * 32u;
     for (var ci = 0u; ci < p.a.channels; ci++) {
-        channel(false, p.a, n, ci, w + ci * 32u, y0, x0, lane);
+        channel(false, p.a, n, ci, w + ci * 32u, y0, x0, ids.lane);
     }
     let wb = w + p.a.channels * 32u;
     for (var ci = 0u; ci < p.b.channels; ci++) {
-        channel(true, p.b, n, ci, wb + ci * 32u, y0, x0, lane);
+        channel(true, p.b, n, ci, wb + ci * 32u, y0, x0, ids.lane);
     }
     store_tile(&m0, n, half, y0, x0);
     store_tile(&m1, n, half, y0, x0 + 2u);

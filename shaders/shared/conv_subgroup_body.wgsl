@@ -55,16 +55,10 @@ fn rows3(from_b: bool, base: u32, y: u32, x0: u32, lane: u32) -> array<RowTaps, 
 }
 
 @compute @workgroup_size(WG)
-fn main(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(subgroup_id) sg: u32,
-    @builtin(subgroup_size) size: u32,
-    @builtin(subgroup_invocation_id) lane: u32,
-) {
-    let t = lane_tile(wg, nwg, sg, size, lane);
+fn main(ids: LaneIds) {
+    let t = lane_tile(ids);
     if subgroupAll(t.row >= p.height) {
         return;
     }
-    conv_direct(t.row, t.x0, t.row < p.height, wg.z, lane);
+    conv_direct(t.row, t.x0, t.row < p.height, ids.wg.z, ids.lane);
 }

@@ -20,13 +20,22 @@ struct LaneTile {
     x0: u32,
 }
 
+// The builtins the kernels' entry points take: their one parameter.
+struct LaneIds {
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(subgroup_id) sg: u32,
+    @builtin(subgroup_size) size: u32,
+    @builtin(subgroup_invocation_id) lane: u32,
+}
+
 // Subgroups numbered across the grid take the tile columns of a block of
 // rows in turn. WG is a multiple of the subgroup size (8, 16, 32 or 64),
 // and the host sizes the grid for the largest subgroups (conv.rs).
-fn lane_tile(wg: vec3<u32>, nwg: vec3<u32>, sg: u32, size: u32, lane: u32) -> LaneTile {
-    lanes = size;
-    let s = linear_group(wg, nwg) * (WG / size) + sg;
-    return LaneTile(s / p.tiles_x * size + lane, s % p.tiles_x * 8u);
+fn lane_tile(ids: LaneIds) -> LaneTile {
+    lanes = ids.size;
+    let s = linear_group(ids.wg, ids.nwg) * (WG / ids.size) + ids.sg;
+    return LaneTile(s / p.tiles_x * ids.size + ids.lane, s % p.tiles_x * 8u);
 }
 
 fn shuffle_up(c: Row10) -> Row10 {
