@@ -38,7 +38,7 @@ fn kernel_rows_add_up_to_the_batch_time() {
         .kernels
         .iter()
         .filter(|k| k.name.starts_with("conv"))
-        .map(|k| k.gflop_per_s)
+        .map(|k| k.rates.gflop_per_s)
         .sum::<f64>();
     assert!(convs > 0.0, "conv rows carry their FLOP counts");
     assert!((report.gflop_per_image - 39.5 * (80.0 * 80.0) / (320.0 * 320.0)).abs() < 0.05);
@@ -52,7 +52,7 @@ fn kernel_rows_add_up_to_the_batch_time() {
         (first.name.as_str(), first.shape.as_str()),
         ("stage1.rebnconvin.conv_s1", "3>64 k3 d1 80x80 b2 f32")
     );
-    assert!(first.kernel.starts_with("conv3x3_d1") && first.gflop_per_s > 0.0);
+    assert!(first.kernel.starts_with("conv3x3_d1") && first.rates.gflop_per_s > 0.0);
     let pool = report.layers.iter().find(|l| l.kernel == "pool").unwrap();
     assert_eq!(
         (pool.name.as_str(), pool.shape.as_str()),

@@ -19,6 +19,48 @@ use crate::graph::tune::Tuning;
 use crate::network::Network;
 use peak::Peak;
 
+/// A kernel's or a layer's rates; in the JSON, fields of its row.
+#[derive(Clone, Debug, Serialize)]
+pub struct Rates {
+    pub gflop_per_s: f64,
+    pub gb_per_s: f64,
+    /// Percent of the device's FP32 peak and of its DRAM bandwidth, where
+    /// the peak is known (see [`peak`]).
+    pub pct_of_peak_flops: Option<f64>,
+    pub pct_of_peak_bandwidth: Option<f64>,
+}
+
+impl Rates {
+    /// `flops` and `bytes` in `ms`; the percentages come with [`Rates::set_peak`].
+    fn new(flops: u64, bytes: u64, ms: f64) -> Self {
+        Self {
+            gflop_per_s: giga_per_s(flops, ms),
+            gb_per_s: giga_per_s(bytes, ms),
+            pct_of_peak_flops: None,
+            pct_of_peak_bandwidth: None,
+        }
+    }
+
+    fn set_peak(&mut self, (flops, bw): (Option<f64>, Option<f64>)) {
+        self.pct_of_peak_flops = percent(self.gflop_per_s, flops);
+        self.pct_of_peak_bandwidth = percent(self.gb_per_s, bw);
+    }
+
+    /// The columns the kernel and layer tables end with (under RATES_HEADER).
+    fn columns(&self) -> String {
+        format!(
+            " {:>10.2} {:>9.2} {:>8} {:>8}",
+            self.gflop_per_s,
+            self.gb_per_s,
+            opt(self.pct_of_peak_flops, 2),
+            opt(self.pct_of_peak_bandwidth, 2)
+        )
+    }
+}
+
+/// The header of [`Rates::columns`].
+const RATES_HEADER: &str = "    GFLOP/s      GB/s    %FLOP      %BW";
+
 #[derive(Clone, Debug, Serialize)]
 pub struct KernelRow {
     pub name: String,
@@ -26,12 +68,8 @@ pub struct KernelRow {
     pub total_ms: f64,
     /// Fraction of the summed kernel time.
     pub share: f64,
-    pub gflop_per_s: f64,
-    pub gb_per_s: f64,
-    /// Percent of the device's FP32 peak and of its DRAM bandwidth, where
-    /// the peak is known (see [`peak`]).
-    pub pct_of_peak_flops: Option<f64>,
-    pub pct_of_peak_bandwidth: Option<f64>,
+    #[serde(flatten)]
+    pub rates: Rates,
 }
 
 /// One dispatch of the profiled batch, in the plan's order.
@@ -44,10 +82,8 @@ pub struct LayerRow {
     /// else the written channels x height x width.
     pub shape: String,
     pub ms: f64,
-    pub gflop_per_s: f64,
-    pub gb_per_s: f64,
-    pub pct_of_peak_flops: Option<f64>,
-    pub pct_of_peak_bandwidth: Option<f64>,
+    #[serde(flatten)]
+    pub rates: Rates,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -156,10 +192,7 @@ pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchRepo
             calls,
             total_ms: ms,
             share: ms / kernel_total_ms.max(f64::MIN_POSITIVE),
-            gflop_per_s: giga_per_s(flops, ms),
-            gb_per_s: giga_per_s(bytes, ms),
-            pct_of_peak_flops: None,
-            pct_of_peak_bandwidth: None,
+            rates: Rates::new(flops, bytes, ms),
         })
         .collect();
     kernels.sort_by(|a, b| b.total_ms.total_cmp(&a.total_ms));
@@ -189,10 +222,7 @@ pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchRepo
             kernel: d.label.clone(),
             shape,
             ms,
-            gflop_per_s: giga_per_s(d.flops, ms),
-            gb_per_s: giga_per_s(d.bytes, ms),
-            pct_of_peak_flops: None,
-            pct_of_peak_bandwidth: None,
+            rates: Rates::new(d.flops, d.bytes, ms),
         }
     })
     .collect();
@@ -252,13 +282,9 @@ impl BenchReport {
             .as_ref()
             .map_or((None, None), |p| (p.gflop_per_s, p.gb_per_s));
         self.pct_of_peak_flops = percent(self.gflop_per_image * self.images_per_second, flops);
-        for k in &mut self.kernels {
-            k.pct_of_peak_flops = percent(k.gflop_per_s, flops);
-            k.pct_of_peak_bandwidth = percent(k.gb_per_s, bw);
-        }
-        for l in &mut self.layers {
-            l.pct_of_peak_flops = percent(l.gflop_per_s, flops);
-            l.pct_of_peak_bandwidth = percent(l.gb_per_s, bw);
+        let kernels = self.kernels.iter_mut().map(|k| &mut k.rates);
+        for r in kernels.chain(self.layers.iter_mut().map(|l| &mut l.rates)) {
+            r.set_peak((flops, bw));
         }
         self.peak = peak;
     }
@@ -342,12 +368,7 @@ impl BenchReport {
                 k.calls,
                 k.total_ms,
                 100.0 * k.share,
-                rates(
-                    k.gflop_per_s,
-                    k.gb_per_s,
-                    k.pct_of_peak_flops,
-                    k.pct_of_peak_bandwidth
-                ),
+                k.rates.columns(),
             );
         }
         if layers {
@@ -375,27 +396,11 @@ impl BenchReport {
                 l.kernel,
                 l.shape,
                 l.ms,
-                rates(
-                    l.gflop_per_s,
-                    l.gb_per_s,
-                    l.pct_of_peak_flops,
-                    l.pct_of_peak_bandwidth
-                ),
+                l.rates.columns(),
             );
         }
         s
     }
-}
-
-/// The rate columns the kernel and layer tables end with.
-const RATES_HEADER: &str = "    GFLOP/s      GB/s    %FLOP      %BW";
-
-fn rates(gflop_per_s: f64, gb_per_s: f64, pct_flops: Option<f64>, pct_bw: Option<f64>) -> String {
-    format!(
-        " {gflop_per_s:>10.2} {gb_per_s:>9.2} {:>8} {:>8}",
-        opt(pct_flops, 2),
-        opt(pct_bw, 2)
-    )
 }
 
 /// A number with `digits` decimals, or "-" when unknown.
