@@ -35,15 +35,6 @@ var<private> m1: Elements;
 var<private> m2: Elements;
 var<private> m3: Elements;
 
-// Eight of a channel's weight vec4s, lane i holding vec4 i, broadcast to
-// every lane.
-fn broadcast8(l: vec4<f32>) -> array<vec4<f32>, 8> {
-    return array(
-        subgroupBroadcast(l, 0u), subgroupBroadcast(l, 1u), subgroupBroadcast(l, 2u), subgroupBroadcast(l, 3u),
-        subgroupBroadcast(l, 4u), subgroupBroadcast(l, 5u), subgroupBroadcast(l, 6u), subgroupBroadcast(l, 7u),
-    );
-}
-
 // One channel's 32 transformed weight vec4s, from vec4 w on.
 fn channel_weights(w: u32, lane: u32) -> Elements {
     let b0 = broadcast8(weights[w + lane]);

@@ -10,36 +10,20 @@
 // shared/conv_rows.wgsl, shared/conv_direct.wgsl, shared/lane_rows.wgsl.
 
 // The 36 weight vec4s from w (through the entry file's `weight`): lane i
-// of l{j} holds vec4 8j + i, so quad q of tap k (vec4 4k + q) comes from
-// l{(4k+q)/8}, lane (4k+q)%8. Lanes past 7 load too (uniform control
-// flow); past the binding's end WebGPU clamps the load, and nothing reads
-// those values.
+// loads vec4 8j + i and broadcast8 hands it to all as l{j}[i], so quad q
+// of tap k (vec4 4k + q) is l{(4k+q)/8}[(4k+q)%8]. Lanes past 7 load too
+// (uniform control flow); past the binding's end WebGPU clamps the load,
+// and nothing reads those values (nor l4's last four).
 fn accumulate(from_b: bool, w: u32, lane: u32, r0: RowTaps, r1: RowTaps, r2: RowTaps) {
-    let l0 = weight(from_b, w + lane);
-    let l1 = weight(from_b, w + 8u + lane);
-    let l2 = weight(from_b, w + 16u + lane);
-    let l3 = weight(from_b, w + 24u + lane);
-    let l4 = weight(from_b, w + 32u + lane);
-    let q0 = Quad(array(
-        subgroupBroadcast(l0, 0u), subgroupBroadcast(l0, 4u), subgroupBroadcast(l1, 0u),
-        subgroupBroadcast(l1, 4u), subgroupBroadcast(l2, 0u), subgroupBroadcast(l2, 4u),
-        subgroupBroadcast(l3, 0u), subgroupBroadcast(l3, 4u), subgroupBroadcast(l4, 0u),
-    ));
-    let q1 = Quad(array(
-        subgroupBroadcast(l0, 1u), subgroupBroadcast(l0, 5u), subgroupBroadcast(l1, 1u),
-        subgroupBroadcast(l1, 5u), subgroupBroadcast(l2, 1u), subgroupBroadcast(l2, 5u),
-        subgroupBroadcast(l3, 1u), subgroupBroadcast(l3, 5u), subgroupBroadcast(l4, 1u),
-    ));
-    let q2 = Quad(array(
-        subgroupBroadcast(l0, 2u), subgroupBroadcast(l0, 6u), subgroupBroadcast(l1, 2u),
-        subgroupBroadcast(l1, 6u), subgroupBroadcast(l2, 2u), subgroupBroadcast(l2, 6u),
-        subgroupBroadcast(l3, 2u), subgroupBroadcast(l3, 6u), subgroupBroadcast(l4, 2u),
-    ));
-    let q3 = Quad(array(
-        subgroupBroadcast(l0, 3u), subgroupBroadcast(l0, 7u), subgroupBroadcast(l1, 3u),
-        subgroupBroadcast(l1, 7u), subgroupBroadcast(l2, 3u), subgroupBroadcast(l2, 7u),
-        subgroupBroadcast(l3, 3u), subgroupBroadcast(l3, 7u), subgroupBroadcast(l4, 3u),
-    ));
+    let l0 = broadcast8(weight(from_b, w + lane));
+    let l1 = broadcast8(weight(from_b, w + 8u + lane));
+    let l2 = broadcast8(weight(from_b, w + 16u + lane));
+    let l3 = broadcast8(weight(from_b, w + 24u + lane));
+    let l4 = broadcast8(weight(from_b, w + 32u + lane));
+    let q0 = Quad(array(l0[0], l0[4], l1[0], l1[4], l2[0], l2[4], l3[0], l3[4], l4[0]));
+    let q1 = Quad(array(l0[1], l0[5], l1[1], l1[5], l2[1], l2[5], l3[1], l3[5], l4[1]));
+    let q2 = Quad(array(l0[2], l0[6], l1[2], l1[6], l2[2], l2[6], l3[2], l3[6], l4[2]));
+    let q3 = Quad(array(l0[3], l0[7], l1[3], l1[7], l2[3], l2[7], l3[3], l3[7], l4[3]));
     window(r0, r1, r2, q0, q1, q2, q3);
 }
 

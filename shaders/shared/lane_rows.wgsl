@@ -1,5 +1,6 @@
-// Input rows through the subgroup (conv_subgroup_body.wgsl,
-// conv_winograd.wgsl). A subgroup computes one 8-column tile column, its
+// Weights and input rows through the subgroup (conv_subgroup_body.wgsl,
+// conv_winograd.wgsl). Each lane loads its share of a channel's weights
+// and broadcast8 hands them to every lane. A subgroup computes one 8-column tile column, its
 // lanes stacked top to bottom, so the input rows a lane needs just above
 // and below its own are its neighbours' own rows: they come by shuffle.
 // Only the subgroup's first and last lanes load theirs, in one load under
@@ -36,6 +37,14 @@ fn lane_tile(ids: LaneIds) -> LaneTile {
     lanes = ids.size;
     let s = linear_group(ids.wg, ids.nwg) * (WG / ids.size) + ids.sg;
     return LaneTile(s / p.tiles_x * ids.size + ids.lane, s % p.tiles_x * 8u);
+}
+
+// Eight vec4s, lane i holding vec4 i, broadcast to every lane.
+fn broadcast8(l: vec4<f32>) -> array<vec4<f32>, 8> {
+    return array(
+        subgroupBroadcast(l, 0u), subgroupBroadcast(l, 1u), subgroupBroadcast(l, 2u), subgroupBroadcast(l, 3u),
+        subgroupBroadcast(l, 4u), subgroupBroadcast(l, 5u), subgroupBroadcast(l, 6u), subgroupBroadcast(l, 7u),
+    );
 }
 
 fn shuffle_up(c: Row10) -> Row10 {
