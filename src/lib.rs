@@ -41,6 +41,7 @@
 //! ```
 
 pub mod bench;
+pub mod error;
 pub mod gpu;
 pub mod graph;
 pub mod io;
@@ -51,6 +52,7 @@ pub mod network;
 pub mod preprocess;
 pub mod remove;
 
+pub use error::{Error, Result, ResultExt};
 pub use model::Model;
 pub use network::{Network, SideOutputs};
 pub use remove::Remover;
