@@ -2,8 +2,8 @@
 //! CPU reference on random inputs of odd sizes, the morphology against its
 //! brute-force definition, the Laplacian against pymatting's pairwise
 //! definition, and closed-form alpha and foreground estimation against
-//! pymatting's results (../shared/data/matting, tests/data/matting made by
-//! tools/matting_goldens.py).
+//! pymatting's results (tests/data/matting: pymatting's data and the
+//! goldens tools/matting_goldens.py made from it).
 
 mod common;
 
@@ -25,7 +25,7 @@ use u2cut::matting::{
 };
 
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/matting")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/matting")
 }
 
 fn golden_dir() -> PathBuf {

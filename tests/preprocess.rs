@@ -21,10 +21,10 @@ const LEVEL: f32 = 1.0 / 255.0 / 0.224;
 /// Measured: 0 of 307,200 values differ for both.
 #[test]
 fn matches_pil_lanczos_exactly() {
-    let data = manifest().join("../shared/data/matting");
+    let data = manifest().join("tests/data/matting");
     assert!(
         data.exists(),
-        "{} is missing (the shared matting data)",
+        "{} is missing (pymatting's test data)",
         data.display()
     );
     let golden = load_golden("golden_u2netp_320_b2.safetensors");

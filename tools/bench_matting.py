@@ -2,7 +2,7 @@
 """Matting time, ours (`u2cut matte`) vs pymatting, on the same machine in one run.
 
     cargo build --release
-    .venv-tools/bin/python tools/bench_matting.py --data ../shared/data/matting
+    .venv-tools/bin/python tools/bench_matting.py --data tests/data/matting
 
 Cases:
   lemur      680x440, the hand-drawn trimap (lemur_trimap.png)

@@ -2,7 +2,7 @@
 """Alpha quality on composites with a known alpha: u2cut vs pymatting / rembg -a.
 
     cargo build --release
-    .venv-tools/bin/python tools/eval_matting.py --data ../shared/data/matting \\
+    .venv-tools/bin/python tools/eval_matting.py --data tests/data/matting \\
         --rembg-python /path/to/venv-with-rembg/bin/python
 
 No public matting benchmark ships with the repository, so the composites are

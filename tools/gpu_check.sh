@@ -65,10 +65,6 @@ built_at=$(cat "$bundle/manifest_dir")
 if [ "$built_at" != "$repo" ] && [ ! -e "$built_at" ]; then
     mkdir -p "$(dirname "$built_at")" && ln -s "$repo" "$built_at"
 fi
-shared=$(dirname "$built_at")/shared
-if [ -d "$bundle/shared" ] && [ ! -e "$shared" ]; then
-    ln -s "$bundle/shared" "$shared"
-fi
 mkdir -p "$repo/target/release" && cp "$u2cut" "$repo/target/release/u2cut"
 if [ "$(git rev-parse HEAD 2>/dev/null)" != "$(cat "$bundle/commit")" ]; then
     log "warning: the bundle was built from $(cat "$bundle/commit"), this checkout is $(git rev-parse HEAD 2>/dev/null)"

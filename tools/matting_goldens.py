@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Goldens for tests/matting.rs from pymatting (pinned in tools/requirements.txt).
 
-    .venv-tools/bin/python tools/matting_goldens.py --data ../shared/data/matting
+    .venv-tools/bin/python tools/matting_goldens.py --data tests/data/matting
 
 Writes tests/data/matting/test_cf_alpha.npy: pymatting's estimate_alpha_cf
 (defaults: radius 1, epsilon 1e-7, ichol-preconditioned CG to rtol 1e-7) on
@@ -20,7 +20,7 @@ from pymatting import estimate_alpha_cf, estimate_foreground_ml, load_image
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default="../shared/data/matting", help="the matting data folder")
+    ap.add_argument("--data", default="tests/data/matting", help="the matting data folder")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "tests", "data", "matting"))
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)

@@ -1,6 +1,6 @@
 """Make the small test images of `u2cut remove` (tests/data/remove/).
 
-    python tools/remove_testdata.py --data ../shared/data/matting --out-dir tests/data/remove
+    python tools/remove_testdata.py --data tests/data/matting --out-dir tests/data/remove
 
 From the shared matting data (pymatting's lemur photo, CC0, and its 32x32
 synthetic test image) plus a drawn logo: one image per decoding path the
