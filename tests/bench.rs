@@ -8,7 +8,7 @@ use std::sync::Arc;
 use common::gpu;
 use u2cut::graph::UpsampleFusion;
 use u2cut::graph::tune::TuneCache;
-use u2cut::kernels::conv::ConvKernel;
+use u2cut::kernels::conv::{Caps, ConvKernel};
 use u2cut::{Model, Network};
 
 #[test]
@@ -105,20 +105,30 @@ fn tuning_picks_the_fastest_kernel_and_is_cached() {
         .min_by(|a, b| a.1.total_cmp(b.1))
         .unwrap();
     assert_eq!(tuning.upsample_fusion.name(), fastest.0);
-    assert_eq!(rows.len(), 119);
-    // Every kernel this adapter runs that takes the layer was timed (the
-    // Winograd kernel takes the 3x3 convs at dilation 1; at 24x24 every
-    // u2netp layer fits the uniform windows), and per tuning key the one
-    // with the least time summed over its convs was kept.
-    let runs: Vec<ConvKernel> = ConvKernel::ALL
-        .into_iter()
-        .filter(|k| k.runs_on(&ctx))
+    let plan = net.plan(24, 24, 1).unwrap();
+    let convs: Vec<usize> = (0..plan.graph.ops.len())
+        .filter(|&i| plan.conv_key(i, &model.layers).is_some())
         .collect();
+    assert_eq!(rows.len(), convs.len());
+    // Every kernel that takes the layer on this adapter was timed, and
+    // per tuning key the one with the least time summed over its convs
+    // was kept.
+    let caps = Caps::of(&ctx);
     let mut totals: std::collections::BTreeMap<&str, Vec<(f64, ConvKernel)>> = Default::default();
-    for r in rows {
-        let takes = |k: &&ConvKernel| **k != ConvKernel::Winograd || r.key.contains(" k3 d1 ");
-        let timed: Vec<ConvKernel> = runs.iter().filter(takes).copied().collect();
-        assert_eq!(r.ms.len(), timed.len(), "{r:?}");
+    for (r, &i) in rows.iter().zip(&convs) {
+        assert_eq!(Some(&r.key), plan.conv_key(i, &model.layers).as_ref());
+        let (spec, p) = plan.conv_shape(i, &model.layers).unwrap();
+        let timed: Vec<ConvKernel> = ConvKernel::all()
+            .filter(|k| k.check(&caps, spec, &p).is_ok())
+            .collect();
+        let names: Vec<&str> = timed.iter().map(|k| k.name()).collect();
+        assert_eq!(
+            r.ms.keys()
+                .map(String::as_str)
+                .collect::<std::collections::BTreeSet<_>>(),
+            names.iter().copied().collect(),
+            "{r:?}"
+        );
         let t = totals
             .entry(&r.key)
             .or_insert(timed.iter().map(|&k| (0.0, k)).collect());
@@ -131,7 +141,6 @@ fn tuning_picks_the_fastest_kernel_and_is_cached() {
         let best = t.iter().min_by(|a, b| a.0.total_cmp(&b.0)).unwrap();
         assert_eq!(best.1, r.chosen, "{r:?}");
     }
-    let plan = net.plan(24, 24, 1).unwrap();
     assert_eq!(
         plan.graph.upsamples_on_read(),
         tuning.upsample_fusion != UpsampleFusion::Off

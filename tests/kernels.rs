@@ -13,7 +13,7 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use u2cut::gpu::GpuContext;
 use u2cut::kernels::batchnorm::{self, BatchNorm, BatchNormParams};
-use u2cut::kernels::conv::{self, ConvKernel, ConvSpec};
+use u2cut::kernels::conv::{self, Caps, ConvKernel, ConvSpec};
 use u2cut::kernels::elementwise::{Elementwise, ElementwiseParams};
 use u2cut::kernels::{Bound, Precision, SpatialParams, View, pool, upsample};
 
@@ -109,14 +109,89 @@ struct ConvCase {
     up: bool,
 }
 
-/// Every conv kernel the adapter runs, in both storage precisions, against the reference.
-fn check_conv(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase) {
+/// One test per conv kernel and storage precision, so each fails (and
+/// runs in parallel) on its own; the list must name every kernel of the
+/// registry (checked below).
+macro_rules! conv_tests {
+    ($($test:ident: $kernel:literal $precision:ident;)*) => {
+        $(
+            #[test]
+            fn $test() {
+                check_kernel($kernel, Precision::$precision);
+            }
+        )*
+        const CONV_TESTS: &[(&str, Precision)] = &[$(($kernel, Precision::$precision)),*];
+    };
+}
+
+conv_tests! {
+    conv_direct_f32: "direct" F32;
+    conv_direct_f16: "direct" F16;
+    conv_subgroup_f32: "subgroup" F32;
+    conv_subgroup_f16: "subgroup" F16;
+    conv_subgroup_uniform_f32: "subgroup_uniform" F32;
+    conv_subgroup_uniform_f16: "subgroup_uniform" F16;
+    conv_winograd_f32: "winograd" F32;
+    conv_winograd_f16: "winograd" F16;
+    conv_gemm64x32_f32: "gemm64x32" F32;
+    conv_gemm64x32_f16: "gemm64x32" F16;
+    conv_gemm128x32_f32: "gemm128x32" F32;
+    conv_gemm128x32_f16: "gemm128x32" F16;
+    conv_gemm64x64_f32: "gemm64x64" F32;
+    conv_gemm64x64_f16: "gemm64x64" F16;
+    conv_gemm128x64_f32: "gemm128x64" F32;
+    conv_gemm128x64_f16: "gemm128x64" F16;
+    conv_coop_f32: "coop" F32;
+    conv_coop_f16: "coop" F16;
+}
+
+#[test]
+fn conv_tests_cover_every_kernel() {
     for precision in [Precision::F32, Precision::F16] {
-        check_conv_in(ctx, rng, c, precision);
+        let tested: Vec<&str> = CONV_TESTS
+            .iter()
+            .filter(|(_, p)| *p == precision)
+            .map(|(k, _)| *k)
+            .collect();
+        let registry: Vec<&str> = ConvKernel::all().map(ConvKernel::name).collect();
+        assert_eq!(tested, registry, "conv_tests! for {precision:?}");
     }
 }
 
-fn check_conv_in(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase, precision: Precision) {
+/// `kernel` in `precision` against the reference on every case it takes.
+fn check_kernel(name: &str, precision: Precision) {
+    let Some(ctx) = gpu() else { return };
+    let kernel = ConvKernel::by_name(name).expect("a kernel of the registry");
+    if let Err(why) = kernel.supports(&Caps::of(&ctx)) {
+        eprintln!(
+            "not run: {} cannot run the {name} kernel: {why}",
+            ctx.info.name
+        );
+        return;
+    }
+    let mut rng = rng(1);
+    let cases = conv_cases(&mut rng);
+    let taken = cases
+        .iter()
+        .filter(|&&c| check_conv(&ctx, &mut rng, c, kernel, precision))
+        .count();
+    // Every kernel takes the 3x3 convs at dilation 1, a third of the cases.
+    assert!(
+        taken * 3 >= cases.len(),
+        "{name} took {taken} of {} cases",
+        cases.len()
+    );
+}
+
+/// Runs the case with `kernel`, if it takes it, against the reference;
+/// returns whether it did.
+fn check_conv(
+    ctx: &GpuContext,
+    rng: &mut StdRng,
+    c: ConvCase,
+    kernel: ConvKernel,
+    precision: Precision,
+) -> bool {
     let plane = c.h * c.w;
     let spec = ConvSpec {
         cin: c.ca + c.cb,
@@ -153,27 +228,24 @@ fn check_conv_in(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase, precision: Pre
     let (ga, gb, gres) = (upload(&a), b.as_ref().map(upload), res.as_ref().map(upload));
     let gw = conv::ConvWeights::upload(ctx, "w", &spec, &w);
     let gbias = ctx.upload("bias", &conv::pack_bias(&spec, &bias));
-    let runs: Vec<_> = ConvKernel::ALL
-        .iter()
-        .filter(|k| k.fits(ctx, &spec, &p))
-        .map(|&kernel| {
-            let gout = upload(&out);
-            let buffers = conv::ConvBuffers {
-                a: &ga,
-                b: gb.as_ref(),
-                residual: gres.as_ref(),
-                weights: &gw,
-                bias: &gbias,
-                dst: Bound {
-                    buffer: &gout,
-                    view: out.view,
-                },
-            };
-            let d = conv::dispatch(ctx, (kernel, precision), &spec, &p, c.batch, buffers);
-            ctx.run(&[d.unwrap()]);
-            (kernel, read_as(ctx, &gout, out.data.len(), precision))
-        })
-        .collect();
+    if kernel.check(&Caps::of(ctx), &spec, &p).is_err() {
+        return false;
+    }
+    let gout = upload(&out);
+    let buffers = conv::ConvBuffers {
+        a: &ga,
+        b: gb.as_ref(),
+        residual: gres.as_ref(),
+        weights: &gw,
+        bias: &gbias,
+        dst: Bound {
+            buffer: &gout,
+            view: out.view,
+        },
+    };
+    let d = conv::dispatch(ctx, (kernel, precision), &spec, &p, c.batch, buffers);
+    ctx.run(&[d.unwrap()]);
+    let got = read_as(ctx, &gout, out.data.len(), precision);
     let data = conv::ConvData {
         a: &a.data,
         b: b.as_ref().map_or(&[], |b| &b.data),
@@ -182,22 +254,19 @@ fn check_conv_in(ctx: &GpuContext, rng: &mut StdRng, c: ConvCase, precision: Pre
         bias: &bias,
     };
     conv::cpu(&spec, &p, c.batch, &data, &mut out.data);
-    for (kernel, got) in runs {
-        let what = format!("{kernel:?} {precision:?} {c:?}");
-        // The coop kernel multiplies in f16 whatever the storage.
-        let tol = if kernel.f16_products() {
-            TOL_F16
-        } else {
-            tol(precision)
-        };
-        assert_close(&what, &got, &out.data, tol);
-    }
+    let what = format!("{kernel} {precision:?} {c:?}");
+    // The coop kernel multiplies in f16 whatever the storage.
+    let tol = if kernel.f16_products() {
+        TOL_F16
+    } else {
+        tol(precision)
+    };
+    assert_close(&what, &got, &out.data, tol);
+    true
 }
 
-#[test]
-fn conv_matches_reference() {
-    let Some(ctx) = gpu() else { return };
-    let mut rng = rng(1);
+/// The shapes every conv kernel is held to: fixed edge cases, then random ones.
+fn conv_cases(rng: &mut StdRng) -> Vec<ConvCase> {
     let fixed = [
         // 1x1 image, 1x1 conv, batch 3
         ConvCase {
@@ -453,10 +522,7 @@ fn conv_matches_reference() {
             up: false,
         },
     ];
-    for c in fixed.into_iter().chain(vec_cases) {
-        check_conv(&ctx, &mut rng, c);
-    }
-    for _ in 0..12 {
+    let random = (0..12).map(|_| {
         let c = ConvCase {
             batch: rng.random_range(1..4),
             ca: rng.random_range(1..20),
@@ -474,13 +540,14 @@ fn conv_matches_reference() {
             residual: rng.random_bool(0.3),
             up: rng.random_bool(0.3),
         };
-        let c = if c.k == 1 {
+        if c.k == 1 {
             ConvCase { dilation: 1, ..c }
         } else {
             c
-        };
-        check_conv(&ctx, &mut rng, c);
-    }
+        }
+    });
+    let random: Vec<ConvCase> = random.collect();
+    fixed.into_iter().chain(vec_cases).chain(random).collect()
 }
 
 /// The uniform-window kernel takes a conv only where each output block's
@@ -490,11 +557,16 @@ fn conv_matches_reference() {
 #[test]
 fn uniform_weight_windows_bound_the_views() {
     let Some(ctx) = gpu() else { return };
-    let kernel = ConvKernel::SubgroupUniform;
-    if !kernel.runs_on(&ctx) {
-        eprintln!("{} cannot run the {} kernel", ctx.info.name, kernel.name());
+    let caps = Caps::of(&ctx);
+    let kernel = ConvKernel::by_name("subgroup_uniform").unwrap();
+    if let Err(why) = kernel.supports(&caps) {
+        eprintln!(
+            "not run: {} cannot run the {kernel} kernel: {why}",
+            ctx.info.name
+        );
         return;
     }
+    let subgroup = ConvKernel::by_name("subgroup").unwrap();
     let fits = |ca: u32, cb: u32, k: u32| {
         let spec = ConvSpec {
             cin: ca + cb,
@@ -505,8 +577,8 @@ fn uniform_weight_windows_bound_the_views() {
         };
         let b = (cb > 0).then(|| View::whole(cb, 64));
         let p = spec.params(View::whole(ca, 64), b, View::whole(40, 64), 8, 8);
-        assert!(ConvKernel::Subgroup.fits(&ctx, &spec, &p));
-        kernel.fits(&ctx, &spec, &p)
+        assert!(subgroup.check(&caps, &spec, &p).is_ok());
+        kernel.check(&caps, &spec, &p).is_ok()
     };
     assert!(fits(113, 0, 3));
     assert!(!fits(114, 0, 3));

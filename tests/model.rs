@@ -12,7 +12,7 @@ use u2cut::graph::UpsampleFusion;
 use u2cut::graph::gpu::GpuPlan;
 use u2cut::graph::tune::TuneCache;
 use u2cut::kernels::Precision;
-use u2cut::kernels::conv::ConvKernel;
+use u2cut::kernels::conv::{Caps, ConvKernel};
 use u2cut::{Model, Network, SideOutputs};
 
 /// The bound: every output within 5e-4 max-abs and 2e-5 mean-abs of ONNX Runtime.
@@ -80,17 +80,20 @@ fn f16_storage_stays_near_onnx_runtime() {
     // untuned defaults (None) on 320 x 2.
     let odd = "golden_u2netp_181x237.safetensors";
     let cases = [
-        (odd, Some(ConvKernel::Direct)),
-        (odd, Some(ConvKernel::Subgroup)),
-        (odd, Some(ConvKernel::SubgroupUniform)),
-        (odd, Some(ConvKernel::Winograd)),
-        (odd, Some(ConvKernel::Gemm128x64)),
-        (odd, Some(ConvKernel::Coop)),
+        (odd, Some("direct")),
+        (odd, Some("subgroup")),
+        (odd, Some("subgroup_uniform")),
+        (odd, Some("winograd")),
+        (odd, Some("gemm128x64")),
+        (odd, Some("coop")),
         ("golden_u2netp_320_b2.safetensors", None),
     ];
+    let caps = Caps::of(&ctx);
+    let kernel = |name| ConvKernel::by_name(name).expect("a kernel of the registry");
     for (file, kernel) in cases
         .into_iter()
-        .filter(|(_, k)| k.is_none_or(|k| k.runs_on(&ctx)))
+        .map(|(file, name)| (file, name.map(kernel)))
+        .filter(|(_, k)| k.is_none_or(|k| k.supports(&caps).is_ok()))
     {
         let golden = load_golden(file);
         let [n, _, h, w] = golden.shape;
@@ -177,13 +180,15 @@ fn every_conv_kernel_matches_onnx_runtime() {
     let [n, _, h, w] = golden.shape;
     let model = Arc::new(Model::builtin());
     let default = Network::gpu(&ctx, model.clone()).plan(h, w, n).unwrap();
+    let caps = Caps::of(&ctx);
     // Untuned, every conv takes the adapter's default kernel for its shape.
     for (i, kernel) in default.conv_kernels.iter().enumerate() {
         if let Some((spec, p)) = default.conv_shape(i, &model.layers) {
-            assert_eq!(*kernel, Some(ConvKernel::untuned(&ctx, spec, &p)));
+            assert_eq!(*kernel, Some(ConvKernel::untuned(&caps, spec, &p)));
         }
     }
-    for kernel in ConvKernel::ALL.into_iter().filter(|k| k.runs_on(&ctx)) {
+    let convs = default.conv_kernels.iter().flatten().count();
+    for kernel in ConvKernel::all().filter(|k| k.supports(&caps).is_ok()) {
         let dir = tempfile::tempdir().unwrap();
         let cache = cache_forcing(&ctx, &dir, &default, &model, kernel);
         let net = Network::gpu(&ctx, model.clone()).with_tuning(cache);
@@ -195,14 +200,19 @@ fn every_conv_kernel_matches_onnx_runtime() {
             let Some((spec, p)) = plan.conv_shape(i, &model.layers) else {
                 continue;
             };
-            if kernel.fits(&ctx, spec, &p) {
+            if kernel.check(&caps, spec, &p).is_ok() {
                 assert_eq!(*chosen, Some(kernel));
                 taken += 1;
             } else {
-                assert_eq!(*chosen, Some(ConvKernel::untuned(&ctx, spec, &p)));
+                assert_eq!(*chosen, Some(ConvKernel::untuned(&caps, spec, &p)));
             }
         }
-        assert!(taken >= 95, "{kernel:?} took only {taken} of 119 convs");
+        // Most of U²-Netp's convs are 3x3 at dilation 1 with narrow inputs:
+        // every kernel takes most of them.
+        assert!(
+            taken * 4 >= convs * 3,
+            "{kernel} took only {taken} of {convs} convs"
+        );
         let out = net.infer(&golden.input, n, h, w).unwrap();
         let what = format!("{kernel:?} {file}");
         if kernel.f16_products() {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use u2cut::Model;
 use u2cut::gpu::{COOP_MATRIX_ENV, list_adapters};
 use u2cut::graph::{planner, stats};
-use u2cut::kernels::conv::ConvKernel;
+use u2cut::kernels::conv::{Caps, ConvKernel};
 use u2cut::model::config::{Rsu, STAGE_NAMES};
 
 use super::{GlobalArgs, Size, load_model_or_architecture, warn};
@@ -82,15 +82,20 @@ fn mib(bytes: u64) -> String {
 }
 
 /// An adapter as `info --adapters` lists it, with what u2cut can use
-/// there: features, and the coop kernel's matrix size.
-type Listed = (wgpu::AdapterInfo, wgpu::Features, Option<u32>);
+/// there: features, limits, and the coop kernel's matrix size.
+type Listed = (wgpu::AdapterInfo, wgpu::Features, wgpu::Limits, Option<u32>);
 
 /// The conv kernels an adapter runs, by name (the coop kernel apart: it
 /// needs U2CUT_COOP_MATRIX=1).
-fn conv_kernels((info, features, _): &Listed) -> Vec<&'static str> {
-    ConvKernel::ALL
-        .into_iter()
-        .filter(|k| k.runs_with(*features, info))
+fn conv_kernels((info, features, limits, _): &Listed) -> Vec<&'static str> {
+    let caps = Caps {
+        info,
+        features: *features,
+        limits,
+        coop_matrix: None,
+    };
+    ConvKernel::all()
+        .filter(|k| k.supports(&caps).is_ok())
         .map(ConvKernel::name)
         .collect()
 }
@@ -155,7 +160,7 @@ fn text(facts: &Facts, adapters: Option<&[Listed]>) -> String {
             );
         }
         for (i, listed) in adapters.iter().enumerate() {
-            let (a, features, coop) = listed;
+            let (a, features, _, coop) = listed;
             let _ = writeln!(
                 s,
                 "  [{i}] {} ({:?}, {:?}{})\n      conv kernels {}; f16 {}; cooperative matrices {}",
@@ -220,7 +225,7 @@ fn json(facts: &Facts, adapters: Option<&[Listed]>) -> Value {
             .iter()
             .enumerate()
             .map(|(i, listed)| {
-                let (a, features, coop) = listed;
+                let (a, features, _, coop) = listed;
                 json!({
                     "index": i,
                     "name": a.name,

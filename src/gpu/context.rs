@@ -119,15 +119,16 @@ fn instance() -> wgpu::Instance {
 }
 
 /// Every adapter wgpu can see, best first, with the features we would use
-/// on it and the cooperative matrix size the coop conv kernel would use
-/// with `U2CUT_COOP_MATRIX=1` (what `u2cut info --adapters` shows).
-pub fn list_adapters() -> Vec<(wgpu::AdapterInfo, wgpu::Features, Option<u32>)> {
+/// on it, its limits and the cooperative matrix size the coop conv kernel
+/// would use with `U2CUT_COOP_MATRIX=1` (what `u2cut info --adapters` shows).
+pub fn list_adapters() -> Vec<(wgpu::AdapterInfo, wgpu::Features, wgpu::Limits, Option<u32>)> {
     sorted_adapters(&instance())
         .iter()
         .map(|a| {
             (
                 a.get_info(),
                 a.features() & wanted_features(),
+                a.limits(),
                 adapter_coop_size(a),
             )
         })

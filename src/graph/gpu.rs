@@ -13,7 +13,9 @@ use super::tune::{ConvUse, TuneRow};
 use super::{ConvLayer, Graph, Op};
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::batchnorm::{self, BatchNormParams};
-use crate::kernels::conv::{self, ConvBuffers, ConvKernel, ConvParams, ConvSpec, ConvWeights};
+use crate::kernels::conv::{
+    self, Caps, ConvBuffers, ConvKernel, ConvParams, ConvSpec, ConvWeights,
+};
 use crate::kernels::elementwise::{Elementwise, ElementwiseParams};
 use crate::kernels::{Bound, SpatialParams, pool, upsample};
 
@@ -61,11 +63,22 @@ pub fn max_batch(
 ) -> Result<u32> {
     let slot = plan.largest_slot_bytes().max(4);
     let by_memory = ctx.max_binding_bytes() / slot;
-    // Grids take a layer of workgroups per image and output channel
-    // block, or per half block (the Winograd kernel).
-    let blocks = layers
+    // Grids take a layer of workgroups per image and channel group, as
+    // many as the kernel with the most that could run the conv has.
+    let caps = Caps::of(ctx);
+    let blocks = graph
+        .ops
         .iter()
-        .map(|l| 2 * l.spec.cout.div_ceil(conv::OCB))
+        .filter_map(|op| match *op {
+            Op::Conv { layer, .. } => Some((op, &layers[layer].spec)),
+            _ => None,
+        })
+        .flat_map(|(op, spec)| {
+            let p = graph.conv_params(op, spec);
+            ConvKernel::all()
+                .filter(move |k| k.check(&caps, spec, &p).is_ok())
+                .map(move |k| k.kernel().grid(&caps, spec, &p).1)
+        })
         .max()
         .unwrap_or(1);
     let by_grid = u64::from(ctx.limits.max_compute_workgroups_per_dimension / blocks);
@@ -134,7 +147,7 @@ impl GpuPlan {
                 let fits = |k: &ConvKernel| plan.fits(i, layers, *k);
                 Some(choose(&key).filter(fits).unwrap_or_else(|| {
                     let (spec, p) = plan.conv_shape(i, layers).expect("a conv");
-                    ConvKernel::untuned(&plan.ctx, spec, &p)
+                    ConvKernel::untuned(&Caps::of(&plan.ctx), spec, &p)
                 }))
             })
             .collect();
@@ -191,7 +204,7 @@ impl GpuPlan {
     /// Whether `kernel` can compute op `i` (a conv) on this device.
     fn fits(&self, i: usize, layers: &[ConvLayer], kernel: ConvKernel) -> bool {
         self.conv_shape(i, layers)
-            .is_some_and(|(spec, p)| kernel.fits(&self.ctx, spec, &p))
+            .is_some_and(|(spec, p)| kernel.check(&Caps::of(&self.ctx), spec, &p).is_ok())
     }
 
     /// The whole batch's GPU time, median of `runs` profiled runs (ms).
@@ -213,15 +226,16 @@ impl GpuPlan {
         weights: &GpuWeights,
         repeats: usize,
     ) -> Result<Vec<TuneRow>> {
-        // (op index, key, median ms per kernel in ConvKernel::ALL order)
+        // (op index, key, median ms per kernel in `kernels` order)
+        let kernels: Vec<ConvKernel> = ConvKernel::all().collect();
         let mut timed = Vec::new();
         for i in 0..self.graph.ops.len() {
             let Some(key) = self.conv_key(i, layers) else {
                 continue;
             };
             // Kernels this adapter cannot run stay at infinity.
-            let mut ms = [f64::INFINITY; ConvKernel::ALL.len()];
-            for (t, kernel) in ms.iter_mut().zip(ConvKernel::ALL) {
+            let mut ms = vec![f64::INFINITY; kernels.len()];
+            for (t, &kernel) in ms.iter_mut().zip(&kernels) {
                 if !self.fits(i, layers, kernel) {
                     continue;
                 }
@@ -234,9 +248,11 @@ impl GpuPlan {
             }
             timed.push((i, key, ms));
         }
-        let mut totals: BTreeMap<&str, [f64; ConvKernel::ALL.len()]> = BTreeMap::new();
+        let mut totals: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
         for (_, key, ms) in &timed {
-            let sum = totals.entry(key).or_default();
+            let sum = totals
+                .entry(key)
+                .or_insert_with(|| vec![0.0; kernels.len()]);
             for (s, t) in sum.iter_mut().zip(ms) {
                 *s += t;
             }
@@ -247,7 +263,7 @@ impl GpuPlan {
                 let fastest = (0..sums.len())
                     .min_by(|&a, &b| sums[a].total_cmp(&sums[b]))
                     .expect("a kernel");
-                (key, ConvKernel::ALL[fastest])
+                (key, kernels[fastest])
             })
             .collect();
         let mut rows = Vec::new();
@@ -263,7 +279,7 @@ impl GpuPlan {
             rows.push(TuneRow {
                 layer: layers[layer].name.clone(),
                 key: key.clone(),
-                ms: ConvKernel::ALL
+                ms: kernels
                     .iter()
                     .zip(ms)
                     .filter(|(_, t)| t.is_finite())

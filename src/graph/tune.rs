@@ -82,8 +82,8 @@ pub fn plan_key((height, width): (u32, u32), batch: u32, precision: Precision) -
 /// One adapter's choices.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Choices {
-    /// Conv key -> kernel.
-    convs: BTreeMap<String, ConvKernel>,
+    /// Conv key -> kernel name (a name no kernel has any more is ignored).
+    convs: BTreeMap<String, String>,
     /// Plan key -> which upsamples are fused into the convs. (Caches
     /// before it had `fuse_upsamples`, a bool, which is ignored.)
     #[serde(default)]
@@ -138,11 +138,11 @@ impl TuneCache {
 
     /// The kernel chosen for a conv key.
     pub fn get(&self, key: &str) -> Option<ConvKernel> {
-        self.all.get(&self.adapter)?.convs.get(key).copied()
+        ConvKernel::by_name(self.all.get(&self.adapter)?.convs.get(key)?)
     }
 
     pub fn insert(&mut self, key: String, kernel: ConvKernel) {
-        self.mine().convs.insert(key, kernel);
+        self.mine().convs.insert(key, kernel.name().to_owned());
     }
 
     /// Which upsamples are fused for a plan key.
@@ -186,20 +186,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/tune.json");
         let mut cache = TuneCache::open(&path, "gpu A").unwrap();
-        cache.insert("k".into(), ConvKernel::Gemm128x64);
+        let gemm = ConvKernel::by_name("gemm128x64").unwrap();
+        cache.insert("k".into(), gemm);
         cache.set_upsample_fusion("p".into(), UpsampleFusion::All);
         cache.save().unwrap();
         let a = TuneCache::open(&path, "gpu A").unwrap();
-        assert_eq!(a.get("k"), Some(ConvKernel::Gemm128x64));
+        assert_eq!(a.get("k"), Some(gemm));
         assert_eq!(a.upsample_fusion("p"), Some(UpsampleFusion::All));
         let b = TuneCache::open(&path, "gpu B").unwrap();
         assert_eq!((b.get("k"), b.upsample_fusion("p")), (None, None));
         // Caches from before the GEMM had several tile shapes, and from
-        // before the fusion had three settings, still load.
-        let old = r#"{"gpu A": {"convs": {"k": "gemm"}, "fuse_upsamples": {"p": true}}}"#;
+        // before the fusion had three settings, still load; a kernel that
+        // was dropped since is no choice.
+        let old =
+            r#"{"gpu A": {"convs": {"k": "gemm", "x": "gone"}, "fuse_upsamples": {"p": true}}}"#;
         std::fs::write(&path, old).unwrap();
         let a = TuneCache::open(&path, "gpu A").unwrap();
-        assert_eq!(a.get("k"), Some(ConvKernel::Gemm64x32));
+        assert_eq!(a.get("k").map(ConvKernel::name), Some("gemm64x32"));
+        assert_eq!(a.get("x"), None);
         assert_eq!(a.upsample_fusion("p"), None);
         std::fs::write(&path, "{oops").unwrap();
         let err = TuneCache::open(&path, "gpu A").unwrap_err().to_string();

@@ -16,7 +16,6 @@ pub mod pixels;
 pub mod pool;
 pub mod resample;
 pub mod upsample;
-pub mod winograd;
 
 use bytemuck::{Pod, Zeroable};
 

@@ -1,10 +1,56 @@
-//! The weights of the Winograd conv kernel (shaders/conv_winograd.wgsl):
-//! F(2x2, 3x3) filter transforms U = G g G^T, packed once at load.
+//! The Winograd kernel (shaders/conv_winograd.wgsl): F(2x2, 3x3), 16
+//! multiplies per input channel and 2x2 outputs instead of 36, with the
+//! subgroup kernel's weight broadcasts and shared input rows; 3x3 convs
+//! at dilation 1 only, on filter transforms U = G g G^T packed once at
+//! load. Each lane takes 2 rows x 8 columns for half an output block.
 
-use super::conv::{ConvSpec, OCB};
+use super::direct::tiled_rows;
+use super::kernel::{Caps, Kernel, Recording, Unsupported, WeightLayout, tile_grid};
+use super::subgroup::lane_rows;
+use super::{ConvParams, ConvSpec, OCB};
+use crate::gpu::shaders::{self, Shader};
+
+pub struct Winograd;
+
+impl Kernel for Winograd {
+    fn name(&self) -> &'static str {
+        "winograd"
+    }
+
+    fn supports(&self, caps: &Caps) -> Result<(), Unsupported> {
+        caps.subgroups_of_8()
+    }
+
+    fn takes(&self, _caps: &Caps, spec: &ConvSpec, _p: &ConvParams) -> Result<(), Unsupported> {
+        match takes_shape(spec) {
+            true => Ok(()),
+            false => Err(Unsupported(
+                "it computes 3x3 convs at dilation 1 only".to_owned(),
+            )),
+        }
+    }
+
+    fn weights(&self) -> WeightLayout {
+        WeightLayout::Winograd
+    }
+
+    fn shader(&self, _caps: &Caps) -> Shader {
+        shaders::CONV_WINOGRAD
+    }
+
+    fn grid(&self, caps: &Caps, _spec: &ConvSpec, p: &ConvParams) -> (u64, u32) {
+        tile_grid(p, lane_rows(caps, p.height.div_ceil(2)), 2 * p.cout_blocks)
+    }
+
+    fn configure<'a>(&self, r: Recording<'a>) -> Recording<'a> {
+        let weights = r.weights.winograd.as_ref();
+        let weights = weights.expect("uploaded wherever the kernel runs and takes the layer");
+        tiled_rows(r).bind(3, weights)
+    }
+}
 
 /// Whether the kernel takes convs of this shape: 3x3 at dilation 1.
-pub fn takes(spec: &ConvSpec) -> bool {
+pub fn takes_shape(spec: &ConvSpec) -> bool {
     spec.k == 3 && spec.dilation == 1
 }
 
@@ -45,7 +91,7 @@ fn transform(g: &[f32]) -> [f32; ELEMENTS] {
 /// `[halves][cin][16 elements][HALF channels]`, `halves` = twice the
 /// conv's [`OCB`] blocks, zero past `cout`.
 pub fn pack_weights(spec: &ConvSpec, oihw: &[f32]) -> Vec<f32> {
-    assert!(takes(spec), "Winograd F(2x2, 3x3) only");
+    assert!(takes_shape(spec), "Winograd F(2x2, 3x3) only");
     assert_eq!(oihw.len(), spec.weight_len());
     let (cin, half) = (spec.cin as usize, HALF as usize);
     let halves = 2 * spec.cout.div_ceil(OCB) as usize;
