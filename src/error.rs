@@ -106,6 +106,17 @@ impl<T, E: Into<Error>> ResultExt<T> for std::result::Result<T, E> {
     }
 }
 
+/// Turns a driver's error into [`Error::Gpu`] with what was being done.
+pub(crate) trait GpuResultExt<T> {
+    fn gpu(self, doing: &str) -> Result<T>;
+}
+
+impl<T, E: Display> GpuResultExt<T> for std::result::Result<T, E> {
+    fn gpu(self, doing: &str) -> Result<T> {
+        self.map_err(|e| Error::Gpu(format!("{doing}: {e}")))
+    }
+}
+
 /// Returns `Err(Error::$kind(format!(...)))`.
 macro_rules! bail {
     ($kind:ident, $($arg:tt)*) => {

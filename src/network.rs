@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use anyhow::{Result, ensure};
+use crate::Result;
+use crate::error::{bail, ensure};
 
 use crate::gpu::GpuContext;
 use crate::graph::gpu::{GpuPlan, GpuWeights, max_batch};
@@ -86,6 +87,7 @@ impl Network {
         if let Device::Gpu(g) = &mut self.device {
             ensure!(
                 precision != Precision::F16 || g.ctx.features.contains(wgpu::Features::SHADER_F16),
+                Unsupported,
                 "{} has no shader-f16 support: use --precision f32",
                 g.ctx.info.name
             );
@@ -131,7 +133,7 @@ impl Network {
     /// if there is one.
     pub fn tune(&self, height: u32, width: u32, batch: u32) -> Result<Tuning> {
         let Device::Gpu(g) = &self.device else {
-            anyhow::bail!("tuning needs a GPU");
+            bail!(Unsupported, "tuning needs a GPU");
         };
         let options = match g.fuse_upsamples {
             Some(fuse) => vec![fuse],
@@ -226,7 +228,7 @@ impl Network {
     /// The GPU plan for `batch` images of `height x width`, built on first use.
     pub fn plan(&self, height: u32, width: u32, batch: u32) -> Result<Arc<GpuPlan>> {
         let Device::Gpu(g) = &self.device else {
-            anyhow::bail!("plans exist only on the GPU");
+            bail!(Unsupported, "plans exist only on the GPU");
         };
         if let Some(p) = g.plans.lock().unwrap().get(&(height, width, batch)) {
             return Ok(p.clone());
@@ -259,11 +261,13 @@ impl Network {
     pub fn infer(&self, input: &[f32], batch: u32, height: u32, width: u32) -> Result<SideOutputs> {
         ensure!(
             height > 0 && width > 0 && batch > 0,
+            Input,
             "empty input ({batch} x 3 x {height} x {width})"
         );
         let per_image = 3 * height as usize * width as usize;
         ensure!(
             input.len() == per_image * batch as usize,
+            Input,
             "input has {} values, expected {batch} x 3 x {height} x {width}",
             input.len()
         );

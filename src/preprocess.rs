@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
+use crate::{Error, Result};
 use image::{DynamicImage, ImageDecoder as _, ImageReader, RgbImage};
 
 use crate::kernels::resample::Resize;
@@ -25,18 +25,18 @@ pub const STD: [f64; 3] = [0.229, 0.224, 0.225];
 pub fn load_rgb8(path: &Path) -> Result<RgbImage> {
     let name = path.display();
     let reader = ImageReader::open(path)
-        .with_context(|| format!("{name}: cannot open"))?
+        .map_err(|e| Error::io(format!("{name}: cannot open"), e))?
         .with_guessed_format()
-        .with_context(|| format!("{name}: cannot read"))?;
+        .map_err(|e| Error::io(format!("{name}: cannot read"), e))?;
     let mut decoder = reader
         .into_decoder()
-        .with_context(|| format!("{name}: not a supported image"))?;
+        .map_err(|e| Error::Input(format!("{name}: not a supported image: {e}")))?;
     // A broken EXIF block should not make a decodable image unusable.
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img =
-        DynamicImage::from_decoder(decoder).with_context(|| format!("{name}: cannot decode"))?;
+    let mut img = DynamicImage::from_decoder(decoder)
+        .map_err(|e| Error::Input(format!("{name}: cannot decode: {e}")))?;
     img.apply_orientation(orientation);
     Ok(img.to_rgb8())
 }

@@ -12,7 +12,7 @@ use u2cut::model::weights::serialize;
 use u2cut::model::{LoadOptions, U2NetConfig};
 use u2cut::{Model, Network};
 
-fn load(bytes: &[u8], fold_bn: bool) -> anyhow::Result<Model> {
+fn load(bytes: &[u8], fold_bn: bool) -> u2cut::Result<Model> {
     Model::from_bytes(bytes, "test.safetensors", LoadOptions { fold_bn })
 }
 

@@ -8,7 +8,7 @@ pub mod peak;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use anyhow::{Context as _, Result};
+use crate::{Error, Result};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -153,9 +153,9 @@ fn median(v: &[f64]) -> f64 {
 /// warm-up batch, `iters` timed batches, then `profile_runs` profiled ones
 /// whose per-kernel medians fill the table.
 pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchReport> {
-    let ctx = net
-        .context()
-        .context("bench needs a GPU adapter (it measures the GPU kernels)")?;
+    let ctx = net.context().ok_or_else(|| {
+        Error::Unsupported("bench needs a GPU adapter (it measures the GPU kernels)".into())
+    })?;
     let plan = net.plan(size, size, batch)?;
     let mut rng = StdRng::seed_from_u64(0);
     let input: Vec<f32> = (0..batch as usize * 3 * (size * size) as usize)

@@ -16,10 +16,10 @@ use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
 use clap::{Args, Parser, Subcommand};
-use u2cut::gpu::{AdapterChoice, AdapterError, GpuContext, REQUIRE_GPU_ENV, gpu_required};
+use u2cut::gpu::{AdapterChoice, GpuContext, REQUIRE_GPU_ENV, gpu_required};
 use u2cut::graph::tune::TuneCache;
 use u2cut::kernels::Precision;
-use u2cut::model::{LoadOptions, NoWeights, U2NetConfig};
+use u2cut::model::{LoadOptions, U2NetConfig};
 use u2cut::{Model, Network};
 
 /// Exit code for bad flags and unusable input files.
@@ -213,7 +213,7 @@ pub fn load_model(spec: &str) -> Result<Model> {
 pub fn load_model_or_architecture(spec: &str) -> Result<(Model, Option<String>)> {
     match Model::resolve(spec, LoadOptions::default()) {
         Ok(m) => Ok((m, None)),
-        Err(err) if err.downcast_ref::<NoWeights>().is_some() => {
+        Err(err @ u2cut::Error::NoWeights(_)) => {
             let config = U2NetConfig::preset(spec).expect("only presets lack weights");
             Ok((Model::random(config, 0), Some(format!("{err:#}"))))
         }
@@ -276,12 +276,13 @@ pub fn open_gpu(global: &GlobalArgs) -> Result<Option<GpuContext>> {
         }
         Err(err) => err,
     };
-    match err.downcast_ref::<AdapterError>() {
+    match err {
         // The library's message names the flag and lists the adapters.
-        Some(AdapterError::NoMatch { .. }) => return Err(input_error(err)),
-        Some(AdapterError::NoAdapter) => {}
-        None => {
-            return Err(err.context("the GPU could not be opened (--cpu runs on the CPU instead)"));
+        u2cut::Error::NoMatch(_) => return Err(input_error(err)),
+        u2cut::Error::NoAdapter(_) => {}
+        _ => {
+            return Err(anyhow::Error::new(err)
+                .context("the GPU could not be opened (--cpu runs on the CPU instead)"));
         }
     }
     if gpu_required() {

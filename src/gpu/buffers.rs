@@ -1,6 +1,7 @@
 //! Storage buffers: upload, allocation, read-back.
 
-use anyhow::{Context as _, Result};
+use crate::Result;
+use crate::error::GpuResultExt as _;
 use wgpu::util::DeviceExt as _;
 
 use super::GpuContext;
@@ -94,12 +95,9 @@ impl GpuContext {
         });
         self.wait()?;
         rx.recv()
-            .context("read-back callback dropped")?
-            .context("mapping read-back buffer")?;
-        let data = staging
-            .get_mapped_range(..)
-            .context("reading back")?
-            .to_vec();
+            .gpu("read-back callback dropped")?
+            .gpu("mapping read-back buffer")?;
+        let data = staging.get_mapped_range(..).gpu("reading back")?.to_vec();
         staging.unmap();
         Ok(data)
     }
@@ -108,7 +106,7 @@ impl GpuContext {
     pub fn wait(&self) -> Result<()> {
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
-            .context("waiting for the GPU")?;
+            .gpu("waiting for the GPU")?;
         Ok(())
     }
 

@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result};
+use crate::error::GpuResultExt as _;
+use crate::{Error, Result};
 
 use super::pipelines::PipelineCache;
 
@@ -158,24 +159,14 @@ fn sorted_adapters(instance: &wgpu::Instance) -> Vec<wgpu::Adapter> {
     adapters
 }
 
-/// Why no adapter could be chosen; callers tell "no GPU at all" (fall back
-/// to the CPU) from "the one asked for does not exist" (a usage error).
-#[derive(Debug, thiserror::Error)]
-pub enum AdapterError {
-    #[error(
-        "no GPU adapter found (install a Vulkan driver, e.g. `apt-get install mesa-vulkan-drivers libvulkan1`)"
-    )]
-    NoAdapter,
-    #[error("no adapter matches `{selector}` (--adapter / {ADAPTER_ENV}); available: {available}")]
-    NoMatch { selector: String, available: String },
-}
-
-fn pick(
-    adapters: Vec<wgpu::Adapter>,
-    choice: &AdapterChoice,
-) -> Result<wgpu::Adapter, AdapterError> {
+fn pick(adapters: Vec<wgpu::Adapter>, choice: &AdapterChoice) -> Result<wgpu::Adapter> {
     let Some(sel) = &choice.selector else {
-        return adapters.into_iter().next().ok_or(AdapterError::NoAdapter);
+        return adapters.into_iter().next().ok_or_else(|| {
+            Error::NoAdapter(
+                "no GPU adapter found (install a Vulkan driver, e.g. `apt-get install mesa-vulkan-drivers libvulkan1`)"
+                    .to_owned(),
+            )
+        });
     };
     let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
     let found = match sel.parse::<usize>() {
@@ -187,9 +178,8 @@ fn pick(
                 .find(|a| a.get_info().name.to_lowercase().contains(&needle))
         }
     };
-    found.ok_or_else(|| AdapterError::NoMatch {
-        selector: sel.clone(),
-        available: if names.is_empty() {
+    found.ok_or_else(|| {
+        let available = if names.is_empty() {
             "none".to_owned()
         } else {
             names
@@ -198,7 +188,10 @@ fn pick(
                 .map(|(i, n)| format!("[{i}] {n}"))
                 .collect::<Vec<_>>()
                 .join(", ")
-        },
+        };
+        Error::NoMatch(format!(
+            "no adapter matches `{sel}` (--adapter / {ADAPTER_ENV}); available: {available}"
+        ))
     })
 }
 
@@ -228,7 +221,7 @@ impl GpuContext {
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
         }))
-        .with_context(|| format!("opening device on adapter `{}`", info.name))?;
+        .gpu(&format!("opening device on adapter `{}`", info.name))?;
         Ok(Self {
             device,
             queue,

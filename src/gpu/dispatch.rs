@@ -1,7 +1,8 @@
 //! A recorded kernel launch: pipeline, bind group and grid, built once and
 //! replayed every run. A batch is a list of these in one compute pass.
 
-use anyhow::{Result, bail, ensure};
+use crate::Result;
+use crate::error::{bail, ensure};
 
 use super::GpuContext;
 use super::shaders::Shader;
@@ -89,6 +90,7 @@ impl<'a> DispatchBuilder<'a> {
         for &(binding, buffer) in buffers {
             ensure!(
                 buffer.size() <= self.ctx.max_binding_bytes(),
+                Limit,
                 "{label}: a buffer of {} bytes exceeds this adapter's storage binding limit of {} bytes",
                 buffer.size(),
                 self.ctx.max_binding_bytes()
@@ -136,6 +138,7 @@ fn grid(ctx: &GpuContext, groups: u64, z: u32, label: &str) -> Result<[u32; 3]> 
     let y = groups.div_ceil(x).max(1);
     if y > max || u64::from(z) > max || z == 0 {
         bail!(
+            Limit,
             "{label}: grid of {groups} x {z} workgroups exceeds this adapter's limit of {max} per dimension"
         );
     }

@@ -9,8 +9,8 @@ mod profiler;
 pub mod shaders;
 
 pub use context::{
-    ADAPTER_ENV, AdapterChoice, AdapterError, COOP_MATRIX_ENV, GpuContext, REQUIRE_GPU_ENV,
-    gpu_required, list_adapters,
+    ADAPTER_ENV, AdapterChoice, COOP_MATRIX_ENV, GpuContext, REQUIRE_GPU_ENV, gpu_required,
+    list_adapters,
 };
 pub use dispatch::{Dispatch, DispatchBuilder, WORKGROUP, groups_for};
 pub use profiler::{Profile, TimingSource};

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use anyhow::Result;
+use crate::Result;
 
 use super::{Dispatch, GpuContext};
 

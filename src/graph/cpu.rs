@@ -1,7 +1,8 @@
 //! Runs a graph on the CPU reference kernels. Each tensor is its own
 //! vector (no buffer sharing): this path defines correctness, not speed.
 
-use anyhow::{Result, ensure};
+use crate::Result;
+use crate::error::ensure;
 
 use super::{ConvLayer, Graph, Op, Slice};
 use crate::kernels::batchnorm::{self, BatchNormParams};
@@ -21,6 +22,7 @@ pub fn run(
     let expect = graph.tensors[input_id.0].len() * u64::from(batch);
     ensure!(
         input.len() as u64 == expect,
+        Input,
         "input has {} values, the graph expects {expect}",
         input.len()
     );

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context as _, Result, bail, ensure};
+use crate::error::{bail, ensure};
+use crate::{Error, Result};
 use rayon::prelude::*;
 
 use super::planner::{self, MemoryPlan};
@@ -86,6 +87,7 @@ pub fn max_batch(
     if n == 0 {
         let input = graph.input();
         bail!(
+            Limit,
             "a {}x{} input needs {} bytes for one activation tensor, more than this adapter's storage binding limit of {} bytes; use a smaller input",
             input.width,
             input.height,
@@ -124,6 +126,7 @@ impl GpuPlan {
         let limit = max_batch(ctx, &graph, &memory, layers)?;
         ensure!(
             batch <= limit,
+            Limit,
             "batch {batch} exceeds the {limit} images one pass can hold on this adapter"
         );
         let buffers: Vec<wgpu::Buffer> = memory
@@ -360,7 +363,7 @@ impl GpuPlan {
                 };
                 let stats = weights.bns[layer]
                     .as_ref()
-                    .context("BatchNorm op on a folded layer")?;
+                    .ok_or_else(|| Error::Input("BatchNorm op on a folded layer".into()))?;
                 let buffers = (stats, self.buffer(dst));
                 batchnorm::dispatch(ctx, act(dst), &p, n, self.buffer(src), buffers)?
             }
@@ -419,6 +422,7 @@ impl GpuPlan {
     pub fn run(&self, input: &[f32], count: u32) -> Result<Vec<Vec<f32>>> {
         ensure!(
             count <= self.batch,
+            Limit,
             "{count} images for a plan of batch {}",
             self.batch
         );
@@ -426,6 +430,7 @@ impl GpuPlan {
         let per_image = self.graph.tensors[input_id.0].len();
         ensure!(
             input.len() as u64 == per_image * u64::from(count),
+            Input,
             "input has {} values, expected {count} images of {per_image}",
             input.len()
         );

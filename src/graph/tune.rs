@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::graph::UpsampleFusion;
@@ -116,14 +116,14 @@ impl TuneCache {
     /// adapter described by `adapter` (name, backend and driver).
     pub fn open(path: &Path, adapter: &str) -> Result<Self> {
         let all = match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
-                format!(
-                    "{}: not a u2cut tuning cache (delete it to start over)",
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::Input(format!(
+                    "{}: not a u2cut tuning cache (delete it to start over): {e}",
                     path.display()
-                )
+                ))
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+            Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),
         };
         Ok(Self {
             path: path.to_owned(),
@@ -173,7 +173,12 @@ impl TuneCache {
             tmp.persist(&self.path)?;
             Ok(())
         };
-        write().with_context(|| format!("writing the tuning cache {}", self.path.display()))
+        write().map_err(|e| {
+            Error::io(
+                format!("writing the tuning cache {}", self.path.display()),
+                e,
+            )
+        })
     }
 }
 

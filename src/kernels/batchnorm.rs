@@ -1,7 +1,7 @@
 //! Batch normalization, eval mode (shaders/batchnorm.wgsl), and its fold
 //! into the preceding conv's weights: the fast path.
 
-use anyhow::Result;
+use crate::Result;
 use bytemuck::{Pod, Zeroable};
 
 use super::{Precision, View};

@@ -3,7 +3,7 @@
 //! with the same rule (the smaller index becomes the root), so labels agree
 //! exactly: each component is labelled by its smallest pixel index.
 
-use anyhow::Result;
+use crate::Result;
 use bytemuck::{Pod, Zeroable};
 
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};

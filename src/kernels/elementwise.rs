@@ -1,6 +1,6 @@
 //! Elementwise ops over equally shaped views (shaders/elementwise.wgsl).
 
-use anyhow::Result;
+use crate::Result;
 use bytemuck::{Pod, Zeroable};
 
 use super::{Precision, View};

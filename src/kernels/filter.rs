@@ -1,7 +1,7 @@
 //! Separable filters over planar channels, one axis per pass
 //! (shaders/filter.wgsl): OpenCV's Gaussian blur and box means.
 
-use anyhow::Result;
+use crate::Result;
 use bytemuck::{Pod, Zeroable};
 
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};

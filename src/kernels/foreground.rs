@@ -1,7 +1,7 @@
 //! Multi-level foreground estimation, Jacobi form (shaders/foreground.wgsl).
 //! Colours are stored as 16-bit unorm pairs, `[pack(r, g), pack(b, 0)]`.
 
-use anyhow::Result;
+use crate::Result;
 use bytemuck::{Pod, Zeroable};
 
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};

@@ -1,7 +1,7 @@
 //! Fast guided filter steps (shaders/guided.wgsl); the box means between
 //! them are filter.rs passes.
 
-use anyhow::Result;
+use crate::Result;
 use bytemuck::{Pod, Zeroable};
 
 use super::foreground::rgb_of;

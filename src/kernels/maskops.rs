@@ -1,7 +1,7 @@
 //! Pointwise mask operations in 8-bit levels (shaders/maskops.wgsl): the
 //! rembg post-process threshold and the trimap's classes.
 
-use anyhow::Result;
+use crate::Result;
 use bytemuck::{Pod, Zeroable};
 
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};

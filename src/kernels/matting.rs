@@ -10,7 +10,7 @@
 //! reference works on dense images: the tile map changes where values live,
 //! not what they are.
 
-use anyhow::Result;
+use crate::Result;
 use bytemuck::{Pod, Zeroable};
 
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};

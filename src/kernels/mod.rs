@@ -160,7 +160,7 @@ pub(crate) fn spatial_dispatch(
     p: &SpatialParams,
     batch: u32,
     (src, dst): (&wgpu::Buffer, &wgpu::Buffer),
-) -> anyhow::Result<crate::gpu::Dispatch> {
+) -> crate::Result<crate::gpu::Dispatch> {
     let shader = shader.storing(precision);
     let mut builder = crate::gpu::DispatchBuilder::new(ctx, shader, "main");
     let mut buffers = vec![(1, src), (2, dst)];

@@ -3,7 +3,7 @@
 //! src/matting/morph.rs composes them into shapes and has the brute-force
 //! definition the tests hold both to.
 
-use anyhow::Result;
+use crate::Result;
 use bytemuck::{Pod, Zeroable};
 
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};

@@ -2,7 +2,7 @@
 //! numerics in f32: `normalize` (resized RGBA8 -> the network's NCHW input),
 //! `mask_u8` (d0 -> 8-bit mask) and `compose` (image + mask -> output).
 
-use anyhow::Result;
+use crate::Result;
 use bytemuck::{Pod, Zeroable};
 
 use super::View;

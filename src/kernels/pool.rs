@@ -1,6 +1,6 @@
 //! Max pooling 2x2, stride 2, ceil_mode (shaders/pool.wgsl).
 
-use anyhow::Result;
+use crate::Result;
 
 use super::{Precision, SpatialParams, View, spatial_dispatch};
 use crate::gpu::{Dispatch, GpuContext, shaders};

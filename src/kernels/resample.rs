@@ -11,7 +11,7 @@
 //! computes them on the CPU as Pillow does and both the kernels and the CPU
 //! reference read them, so the two agree bit for bit, and with Pillow.
 
-use anyhow::Result;
+use crate::Result;
 use bytemuck::{Pod, Zeroable};
 
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};

@@ -1,6 +1,6 @@
 //! Bilinear resize, align_corners = False (shaders/upsample.wgsl).
 
-use anyhow::Result;
+use crate::Result;
 
 use super::{Precision, SpatialParams, spatial_dispatch};
 use crate::gpu::{Dispatch, GpuContext, shaders};

@@ -525,7 +525,7 @@ pub fn laplacian_gpu(
     let dispatches = steps
         .iter()
         .map(|s| s.dispatch(ctx, &level.p, &b))
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     ctx.run(&dispatches);
     let lv = level.read_dense(ctx, &level.q)?;
     let diag = level

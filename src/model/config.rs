@@ -2,7 +2,8 @@
 //! and its (in, mid, out) widths. Presets for u2net and u2netp; any other
 //! widths are read from a weight file's tensor shapes.
 
-use anyhow::{Result, ensure};
+use crate::Result;
+use crate::error::ensure;
 
 /// The kind of residual U-block: RSU-L with pooling (L = 4..=7), or RSU-4F
 /// (dilations instead of pooling).
@@ -118,6 +119,7 @@ impl U2NetConfig {
         let s = &self.stages;
         ensure!(
             s[0].cin == 3,
+            Input,
             "{}: stage1 takes {} channels, images have 3",
             self.name,
             s[0].cin
@@ -125,6 +127,7 @@ impl U2NetConfig {
         for i in 1..6 {
             ensure!(
                 s[i].cin == s[i - 1].cout,
+                Input,
                 "{}: {} takes {} channels but {} makes {}",
                 self.name,
                 STAGE_NAMES[i],
@@ -139,6 +142,7 @@ impl U2NetConfig {
             let want = s[i - 1].cout + s[skip].cout;
             ensure!(
                 s[i].cin == want,
+                Input,
                 "{}: {} takes {} channels but cat({}, {}) makes {want}",
                 self.name,
                 STAGE_NAMES[i],
@@ -149,6 +153,7 @@ impl U2NetConfig {
         }
         ensure!(
             s.iter().all(|s| s.mid > 0 && s.cout > 0),
+            Input,
             "{}: a stage has zero width",
             self.name
         );

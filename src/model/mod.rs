@@ -7,7 +7,8 @@ pub mod weights;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result, bail, ensure};
+use crate::error::{bail, ensure};
+use crate::{Error, Result};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -24,16 +25,6 @@ pub const BUILTIN_U2NETP: &[u8] = include_bytes!("../../weights/u2netp.safetenso
 
 /// Where `--model u2net` (or any preset name without a file) is looked up.
 pub const MODEL_DIR_ENV: &str = "U2CUT_MODEL_DIR";
-
-/// A preset name (e.g. `u2net`) whose weights are nowhere to be found: the
-/// architecture is known, the weights are the user's to convert.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "--model {0}: no weights found. Convert the official checkpoint with \
-     `python tools/convert_pth.py {0}.pth --out {0}.safetensors` and pass \
-     --model {0}.safetensors, or put it in ${MODEL_DIR_ENV}"
-)]
-pub struct NoWeights(pub String);
 
 #[derive(Clone, Copy, Debug)]
 pub struct LoadOptions {
@@ -84,13 +75,14 @@ impl LayerSource for &Model {
         let i = *self
             .by_name
             .get(conv)
-            .with_context(|| format!("layer `{conv}` not loaded"))?;
+            .ok_or_else(|| Error::Input(format!("layer `{conv}` not loaded")))?;
         // ReLU may sit in a separate BatchNorm op instead (unfolded weights).
         ensure!(
             ConvSpec {
                 relu: self.layers[i].spec.relu,
                 ..spec
             } == self.layers[i].spec,
+            Input,
             "layer `{conv}` has another shape"
         );
         Ok(i)
@@ -163,8 +155,8 @@ impl Model {
 
     /// Weights from a .safetensors file.
     pub fn open(path: &Path, opts: LoadOptions) -> Result<Self> {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("reading model {}", path.display()))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::io(format!("reading model {}", path.display()), e))?;
         Self::from_bytes(&bytes, &path.display().to_string(), opts)
     }
 
@@ -201,7 +193,10 @@ impl Model {
             return Self::open(&path, opts);
         }
         if U2NetConfig::preset(spec).is_none() {
-            bail!("--model `{spec}`: not a file, and not one of u2netp, u2net");
+            bail!(
+                Input,
+                "--model `{spec}`: not a file, and not one of u2netp, u2net"
+            );
         }
         if let Some(dir) = std::env::var_os(MODEL_DIR_ENV) {
             let file = Path::new(&dir).join(format!("{spec}.safetensors"));
@@ -212,7 +207,11 @@ impl Model {
         if spec == "u2netp" {
             return Ok(Self::builtin());
         }
-        Err(NoWeights(spec.to_owned()).into())
+        Err(Error::NoWeights(format!(
+            "--model {spec}: no weights found. Convert the official checkpoint with \
+             `python tools/convert_pth.py {spec}.pth --out {spec}.safetensors` and pass \
+             --model {spec}.safetensors, or put it in ${MODEL_DIR_ENV}"
+        )))
     }
 
     /// The network for one `height x width` input.

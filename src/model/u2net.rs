@@ -3,7 +3,7 @@
 //! code both loads a weight file (first build) and builds graphs for any
 //! input size later.
 
-use anyhow::Result;
+use crate::Result;
 
 use super::config::{Rsu, STAGE_NAMES, StageConfig, U2NetConfig};
 use crate::graph::{Graph, Op, Slice};

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use anyhow::{Context as _, Result, bail};
+use crate::error::bail;
+use crate::{Error, Result, ResultExt as _};
 use safetensors::{Dtype, SafeTensors};
 
 use super::config::{STAGE_NAMES, U2NetConfig};
@@ -19,10 +20,12 @@ pub struct WeightFile<'a> {
 impl<'a> WeightFile<'a> {
     pub fn parse(bytes: &'a [u8], origin: &str) -> Result<Self> {
         let tensors = SafeTensors::deserialize(bytes).map_err(|e| {
-            anyhow::anyhow!("{origin}: not a valid safetensors file (truncated or corrupt?): {e}")
+            Error::Input(format!(
+                "{origin}: not a valid safetensors file (truncated or corrupt?): {e}"
+            ))
         })?;
-        let (_, meta) =
-            SafeTensors::read_metadata(bytes).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        let (_, meta) = SafeTensors::read_metadata(bytes)
+            .map_err(|e| Error::Input(format!("{origin}: {e}")))?;
         Ok(Self {
             origin: origin.to_owned(),
             tensors,
@@ -39,7 +42,7 @@ impl<'a> WeightFile<'a> {
         let t = self
             .tensors
             .tensor(name)
-            .map_err(|_| anyhow::anyhow!("{}: tensor `{name}` is missing", self.origin))?;
+            .map_err(|_| Error::Input(format!("{}: tensor `{name}` is missing", self.origin)))?;
         Ok(t.shape().to_vec())
     }
 
@@ -48,9 +51,10 @@ impl<'a> WeightFile<'a> {
         let t = self
             .tensors
             .tensor(name)
-            .map_err(|_| anyhow::anyhow!("{}: tensor `{name}` is missing", self.origin))?;
+            .map_err(|_| Error::Input(format!("{}: tensor `{name}` is missing", self.origin)))?;
         if t.shape() != shape {
             bail!(
+                Input,
                 "{}: tensor `{name}` has shape {:?}, expected {shape:?}",
                 self.origin,
                 t.shape()
@@ -58,6 +62,7 @@ impl<'a> WeightFile<'a> {
         }
         if t.dtype() != Dtype::F32 {
             bail!(
+                Input,
                 "{}: tensor `{name}` is {:?}, expected F32",
                 self.origin,
                 t.dtype()
@@ -104,6 +109,7 @@ impl<'a> WeightFile<'a> {
             && preset.stages != config.stages
         {
             bail!(
+                Input,
                 "{}: metadata says `{name}` but the tensor shapes differ from {name}",
                 self.origin
             );
@@ -116,6 +122,7 @@ impl<'a> WeightFile<'a> {
         match self.shape(name)?.as_slice() {
             &[o, i, _, _] => Ok((o as u32, i as u32)),
             s => bail!(
+                Input,
                 "{}: tensor `{name}` has shape {s:?}, expected a 4-d conv weight",
                 self.origin
             ),
@@ -138,7 +145,7 @@ pub fn serialize(model: &super::Model) -> Result<Vec<u8>> {
             let prefix = l
                 .name
                 .strip_suffix(".conv_s1")
-                .context("BatchNorm on a conv outside a REBNCONV")?;
+                .ok_or_else(|| Error::Input("BatchNorm on a conv outside a REBNCONV".into()))?;
             for (field, v) in [
                 ("weight", &bn.gamma),
                 ("bias", &bn.beta),
@@ -157,12 +164,14 @@ pub fn serialize(model: &super::Model) -> Result<Vec<u8>> {
                 safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), bytes)?,
             ))
         })
-        .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()?;
+        .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()
+        .map_err(|e| Error::Input(format!("{}: {e}", model.config.name)))?;
     let folded = model.layers.iter().all(|l| l.bn.is_none());
     let metadata = HashMap::from([
         ("format".to_owned(), "pt".to_owned()),
         ("u2cut.model".to_owned(), model.config.name.clone()),
         ("u2cut.bn_folded".to_owned(), folded.to_string()),
     ]);
-    Ok(safetensors::serialize(views, Some(metadata))?)
+    safetensors::serialize(views, Some(metadata))
+        .map_err(|e| Error::Input(format!("{}: {e}", model.config.name)))
 }

@@ -152,7 +152,6 @@ impl<'a> Recording<'a> {
     pub fn build(self) -> crate::Result<Dispatch> {
         self.builder
             .build(self.label, &self.p, &self.bindings, self.groups, self.z)
-            .map_err(|e| crate::Error::Limit(format!("{e:#}")))
     }
 }
 
