@@ -4,11 +4,11 @@
 use crate::Result;
 use crate::error::ensure;
 
-use super::{ConvLayer, Graph, Op, Slice};
-use crate::kernels::batchnorm::{self, BatchNormParams};
+use super::lower::{Lowered, Spatial, lower};
+use super::{ConvLayer, Graph, Slice};
+use crate::kernels::batchnorm;
 use crate::kernels::conv::{self, ConvData};
-use crate::kernels::elementwise::{Elementwise, ElementwiseParams};
-use crate::kernels::{SpatialParams, pool, upsample};
+use crate::kernels::{pool, upsample};
 
 /// Runs `graph` on `batch` images of `input` (NCHW). Returns each named
 /// output as a batch x channels x H x W vector.
@@ -40,80 +40,42 @@ pub fn run(
     data[input_id.0] = input.to_vec();
 
     for op in &graph.ops {
-        let (reads, write) = op.io();
+        let (_, write) = op.io();
         // The written tensor is taken out so inputs can be borrowed alongside.
         let mut dst = std::mem::take(&mut data[write.tensor.0]);
-        let src = |i: usize| -> &[f32] { &data[reads[i].tensor.0] };
-        let v = |s: Slice| graph.view(s);
-        match *op {
-            Op::Conv {
-                layer, b, residual, ..
+        let src = |s: Slice| -> &[f32] { &data[s.tensor.0] };
+        match lower(graph, layers, op) {
+            Lowered::Conv {
+                layer: l,
+                p,
+                a,
+                b,
+                residual,
+                ..
             } => {
-                let l = &layers[layer];
-                let p = graph.conv_params(op, &l.spec);
-                // Reads are a, then b and residual where present.
                 let data = ConvData {
-                    a: src(0),
-                    b: if b.is_some() { src(1) } else { &[] },
-                    residual: if residual.is_some() {
-                        src(reads.len() - 1)
-                    } else {
-                        &[]
-                    },
+                    a: src(a),
+                    b: b.map_or(&[], src),
+                    residual: residual.map_or(&[], src),
                     weight: &l.weight,
                     bias: &l.bias,
                 };
                 conv::cpu(&l.spec, &p, batch, &data, &mut dst);
             }
-            Op::BatchNorm {
-                layer,
-                src: s,
-                dst: d,
+            Lowered::BatchNorm {
+                layer, p, src: s, ..
             } => {
-                let p = BatchNormParams {
-                    src: v(s),
-                    dst: v(d),
-                    eps: batchnorm::EPS,
-                    relu: 1,
-                    _pad: [0; 2],
-                };
-                let bn = layers[layer]
-                    .bn
-                    .as_ref()
-                    .expect("BatchNorm op on a folded layer");
-                batchnorm::cpu(&p, batch, bn, src(0), &mut dst);
+                let bn = layer.bn.as_ref().expect("BatchNorm op on a folded layer");
+                batchnorm::cpu(&p, batch, bn, src(s), &mut dst);
             }
-            Op::MaxPool { src: s, dst: d } => {
-                pool::cpu(
-                    &pool::params(v(s), v(d), graph.size(s)),
-                    batch,
-                    src(0),
-                    &mut dst,
-                );
-            }
-            Op::Upsample { src: s, dst: d } => {
-                let p = SpatialParams::new(v(s), v(d), graph.size(s), graph.size(d));
-                upsample::cpu(&p, batch, src(0), &mut dst);
-            }
-            Op::Add { a, b, dst: d } => {
-                let p = ElementwiseParams {
-                    a: v(a),
-                    b: v(b),
-                    dst: v(d),
-                };
-                Elementwise::Add.cpu(&p, batch, src(0), src(1), &mut dst);
-            }
-            Op::Sigmoid { src: s, dst: d } | Op::Convert { src: s, dst: d } => {
-                let p = ElementwiseParams {
-                    a: v(s),
-                    b: v(s),
-                    dst: v(d),
-                };
-                let kind = match op {
-                    Op::Sigmoid { .. } => Elementwise::Sigmoid,
-                    _ => Elementwise::Convert,
-                };
-                kind.cpu(&p, batch, src(0), &[], &mut dst);
+            Lowered::Spatial {
+                kind, p, src: s, ..
+            } => match kind {
+                Spatial::MaxPool => pool::cpu(&p, batch, src(s), &mut dst),
+                Spatial::Upsample => upsample::cpu(&p, batch, src(s), &mut dst),
+            },
+            Lowered::Elementwise { kind, p, a, b, .. } => {
+                kind.cpu(&p, batch, src(a), b.map_or(&[], src), &mut dst);
             }
         }
         data[write.tensor.0] = dst;

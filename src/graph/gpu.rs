@@ -9,16 +9,17 @@ use crate::error::{bail, ensure};
 use crate::{Error, Result};
 use rayon::prelude::*;
 
+use super::lower::{Lowered, Spatial, lower};
 use super::planner::{self, MemoryPlan};
 use super::tune::{ConvUse, TuneRow};
 use super::{ConvLayer, Graph, Op};
 use crate::gpu::{Dispatch, GpuContext};
-use crate::kernels::batchnorm::{self, BatchNormParams};
+use crate::kernels::batchnorm;
 use crate::kernels::conv::{
     self, Caps, ConvBuffers, ConvKernel, ConvParams, ConvSpec, ConvWeights,
 };
-use crate::kernels::elementwise::{Elementwise, ElementwiseParams};
-use crate::kernels::{Bound, SpatialParams, pool, upsample};
+use crate::kernels::elementwise::Elementwise;
+use crate::kernels::{Bound, pool, upsample};
 
 /// A model's layers on the device, in the kernels' packed layouts.
 pub struct GpuWeights {
@@ -325,21 +326,20 @@ impl GpuPlan {
         kernel: ConvKernel,
     ) -> Result<Dispatch> {
         let (ctx, g, n) = (&self.ctx, &self.graph, self.batch);
-        let v = |s| g.view(s);
         // Activations share one storage precision; the input and the
         // outputs are f32 (see Graph::storing).
         let act = |s| g.info(s).precision;
-        let d = match *op {
-            Op::Conv {
+        let d = match lower(g, layers, op) {
+            Lowered::Conv {
                 layer,
+                index,
+                p,
                 a,
                 b,
                 residual,
                 dst,
             } => {
-                let spec = &layers[layer].spec;
-                let p = g.conv_params(op, spec);
-                let (wb, bb) = &weights.convs[layer];
+                let (wb, bb) = &weights.convs[index];
                 let buffers = ConvBuffers {
                     a: self.buffer(a),
                     b: b.map(|b| self.buffer(b)),
@@ -348,61 +348,38 @@ impl GpuPlan {
                     bias: bb,
                     dst: Bound {
                         buffer: self.buffer(dst),
-                        view: v(dst),
+                        view: g.view(dst),
                     },
                 };
-                conv::dispatch(ctx, (kernel, act(dst)), spec, &p, n, buffers)?
+                conv::dispatch(ctx, (kernel, act(dst)), &layer.spec, &p, n, buffers)?
             }
-            Op::BatchNorm { layer, src, dst } => {
-                let p = BatchNormParams {
-                    src: v(src),
-                    dst: v(dst),
-                    eps: batchnorm::EPS,
-                    relu: 1,
-                    _pad: [0; 2],
-                };
-                let stats = weights.bns[layer]
+            Lowered::BatchNorm {
+                index, p, src, dst, ..
+            } => {
+                let stats = weights.bns[index]
                     .as_ref()
                     .ok_or_else(|| Error::Input("BatchNorm op on a folded layer".into()))?;
                 let buffers = (stats, self.buffer(dst));
                 batchnorm::dispatch(ctx, act(dst), &p, n, self.buffer(src), buffers)?
             }
-            Op::MaxPool { src, dst } => {
-                let p = pool::params(v(src), v(dst), g.size(src));
-                pool::dispatch(ctx, act(dst), &p, n, self.buffer(src), self.buffer(dst))?
+            Lowered::Spatial { kind, p, src, dst } => {
+                let (src, dst_buffer) = (self.buffer(src), self.buffer(dst));
+                match kind {
+                    Spatial::MaxPool => pool::dispatch(ctx, act(dst), &p, n, src, dst_buffer)?,
+                    Spatial::Upsample => upsample::dispatch(ctx, act(dst), &p, n, src, dst_buffer)?,
+                }
             }
-            Op::Upsample { src, dst } => {
-                let p = SpatialParams::new(v(src), v(dst), g.size(src), g.size(dst));
-                upsample::dispatch(ctx, act(dst), &p, n, self.buffer(src), self.buffer(dst))?
-            }
-            Op::Add { a, b, dst } => {
-                let p = ElementwiseParams {
-                    a: v(a),
-                    b: v(b),
-                    dst: v(dst),
+            Lowered::Elementwise {
+                kind, p, a, b, dst, ..
+            } => {
+                // The sigmoid reads activations and writes the f32
+                // outputs; the conversion reads the f32 input.
+                let storage = match kind {
+                    Elementwise::Sigmoid => act(a),
+                    _ => act(dst),
                 };
-                Elementwise::Add.dispatch(
-                    ctx,
-                    act(dst),
-                    &p,
-                    n,
-                    self.buffer(a),
-                    Some(self.buffer(b)),
-                    self.buffer(dst),
-                )?
-            }
-            Op::Sigmoid { src, dst } | Op::Convert { src, dst } => {
-                let p = ElementwiseParams {
-                    a: v(src),
-                    b: v(src),
-                    dst: v(dst),
-                };
-                let (kind, storage) = match op {
-                    Op::Sigmoid { .. } => (Elementwise::Sigmoid, act(src)),
-                    _ => (Elementwise::Convert, act(dst)),
-                };
-                let (src, dst) = (self.buffer(src), self.buffer(dst));
-                kind.dispatch(ctx, storage, &p, n, src, None, dst)?
+                let b = b.map(|b| self.buffer(b));
+                kind.dispatch(ctx, storage, &p, n, self.buffer(a), b, self.buffer(dst))?
             }
         };
         // Every op's grid is one z slice per image: a run of fewer images

@@ -4,6 +4,7 @@
 
 pub mod cpu;
 pub mod gpu;
+pub mod lower;
 pub mod planner;
 pub mod stats;
 pub mod tune;
