@@ -1,5 +1,5 @@
 //! A model bound to where it runs: the GPU (weights uploaded once, one plan
-//! per input size and batch, cached) or the CPU reference.
+//! per [`PlanKey`], built on first use and cached) or the CPU reference.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -32,17 +32,33 @@ impl SideOutputs {
     }
 }
 
+/// Everything a plan depends on besides the model and the tuning cache
+/// (a new cache starts a new set of plans): the same key is the same plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct PlanKey {
+    size: (u32, u32),
+    batch: u32,
+    precision: Precision,
+    fusion: UpsampleFusion,
+}
+
+/// An input size and the activations' storage: what bounds the batch.
+type SizeKey = ((u32, u32), Precision);
+
 struct GpuState {
     ctx: GpuContext,
-    weights: GpuWeights,
-    plans: Mutex<HashMap<(u32, u32, u32), Arc<GpuPlan>>>,
+    weights: Arc<GpuWeights>,
+    plans: Mutex<HashMap<PlanKey, Arc<GpuPlan>>>,
+    /// [`Network::max_batch`] per size and precision: a graph and a memory
+    /// plan to build, so once.
+    max_batches: Mutex<HashMap<SizeKey, u32>>,
     /// Conv kernel choices; without a cache every conv runs the default.
     tuning: Option<Mutex<TuneCache>>,
     precision: Precision,
     /// Upsamples read by the next conv instead of written (see
     /// [`Graph::fusing_upsamples`]): forced, or else as tuned, or else
-    /// the doubling ones (on llvmpipe: u2netp at 320x320 10% faster; the
-    /// others read 4 pixels per input and made it 30% slower at 321x321).
+    /// the doubling ones, which the direct kernels read whole rows of
+    /// (the others cost 4 reads per input: BENCHMARKS.md has both).
     fuse_upsamples: Option<UpsampleFusion>,
 }
 
@@ -68,11 +84,12 @@ pub struct Network {
 
 impl Network {
     pub fn gpu(ctx: &GpuContext, model: Arc<Model>) -> Self {
-        let weights = GpuWeights::upload(ctx, &model.layers);
+        let weights = Arc::new(GpuWeights::upload(ctx, &model.layers));
         let device = Device::Gpu(Box::new(GpuState {
             ctx: ctx.clone(),
             weights,
             plans: Mutex::default(),
+            max_batches: Mutex::default(),
             tuning: None,
             precision: Precision::F32,
             fuse_upsamples: None,
@@ -92,7 +109,12 @@ impl Network {
                 g.ctx.info.name
             );
             g.precision = precision;
-            g.plans.lock().unwrap().clear();
+        } else {
+            ensure!(
+                precision == Precision::F32,
+                Unsupported,
+                "the CPU reference computes in f32 only"
+            );
         }
         Ok(self)
     }
@@ -103,7 +125,6 @@ impl Network {
     pub fn with_upsample_fusion(mut self, fuse: UpsampleFusion) -> Self {
         if let Device::Gpu(g) = &mut self.device {
             g.fuse_upsamples = Some(fuse);
-            g.plans.lock().unwrap().clear();
         }
         self
     }
@@ -147,7 +168,7 @@ impl Network {
                 continue;
             }
             let mut plan = self.build_plan(g, graph, batch)?;
-            let rows = plan.tune(&self.model.layers, &g.weights, 3)?;
+            let rows = plan.tune(3)?;
             tried.push((plan.median_ms(3)?, fuse, plan, rows));
         }
         let plan_ms: BTreeMap<String, f64> = tried
@@ -167,10 +188,13 @@ impl Network {
             cache.set_upsample_fusion(key, upsample_fusion);
             cache.save()?;
         }
-        g.plans
-            .lock()
-            .unwrap()
-            .insert((height, width, batch), Arc::new(plan));
+        let key = PlanKey {
+            size: (height, width),
+            batch,
+            precision: g.precision,
+            fusion: upsample_fusion,
+        };
+        g.plans.lock().unwrap().insert(key, Arc::new(plan));
         Ok(Tuning {
             plan_ms,
             upsample_fusion,
@@ -196,8 +220,7 @@ impl Network {
         GpuPlan::new(
             &g.ctx,
             graph,
-            &self.model.layers,
-            &g.weights,
+            (self.model.clone(), g.weights.clone()),
             batch,
             &choose,
         )
@@ -230,30 +253,37 @@ impl Network {
         let Device::Gpu(g) = &self.device else {
             bail!(Unsupported, "plans exist only on the GPU");
         };
-        if let Some(p) = g.plans.lock().unwrap().get(&(height, width, batch)) {
+        let fusion = self.fuses(g, (height, width, batch));
+        let key = PlanKey {
+            size: (height, width),
+            batch,
+            precision: g.precision,
+            fusion,
+        };
+        if let Some(p) = g.plans.lock().unwrap().get(&key) {
             return Ok(p.clone());
         }
-        let fuse = self.fuses(g, (height, width, batch));
-        let graph = g.graph(&self.model, (height, width), fuse);
+        let graph = g.graph(&self.model, (height, width), fusion);
         let plan = Arc::new(self.build_plan(g, graph, batch)?);
-        g.plans
-            .lock()
-            .unwrap()
-            .insert((height, width, batch), plan.clone());
+        g.plans.lock().unwrap().insert(key, plan.clone());
         Ok(plan)
     }
 
-    /// The most images one GPU pass holds at this size (1 on the CPU).
+    /// The most images one GPU pass holds at this size (no limit on the
+    /// CPU: `u32::MAX`).
     pub fn max_batch(&self, height: u32, width: u32) -> Result<u32> {
-        match &self.device {
-            Device::Gpu(g) => {
-                let ctx = &g.ctx;
-                // Unfused: fusing only removes tensors, so this bound holds for all.
-                let graph = g.graph(&self.model, (height, width), UpsampleFusion::Off);
-                max_batch(ctx, &graph, &planner::plan(&graph), &self.model.layers)
-            }
-            Device::Cpu => Ok(u32::MAX),
+        let Device::Gpu(g) = &self.device else {
+            return Ok(u32::MAX);
+        };
+        let key = ((height, width), g.precision);
+        if let Some(&n) = g.max_batches.lock().unwrap().get(&key) {
+            return Ok(n);
         }
+        // Unfused: fusing only removes tensors, so this bound holds for all.
+        let graph = g.graph(&self.model, (height, width), UpsampleFusion::Off);
+        let n = max_batch(&g.ctx, &graph, &planner::plan(&graph), &self.model.layers)?;
+        g.max_batches.lock().unwrap().insert(key, n);
+        Ok(n)
     }
 
     /// Runs `batch` images (NCHW, already normalized) through the network,

@@ -107,7 +107,7 @@ fn tuning_picks_the_fastest_kernel_and_is_cached() {
     assert_eq!(tuning.upsample_fusion.name(), fastest.0);
     let plan = net.plan(24, 24, 1).unwrap();
     let convs: Vec<usize> = (0..plan.graph.ops.len())
-        .filter(|&i| plan.conv_key(i, &model.layers).is_some())
+        .filter(|&i| plan.conv_key(i).is_some())
         .collect();
     assert_eq!(rows.len(), convs.len());
     // Every kernel that takes the layer on this adapter was timed, and
@@ -116,8 +116,8 @@ fn tuning_picks_the_fastest_kernel_and_is_cached() {
     let caps = Caps::of(&ctx);
     let mut totals: std::collections::BTreeMap<&str, Vec<(f64, ConvKernel)>> = Default::default();
     for (r, &i) in rows.iter().zip(&convs) {
-        assert_eq!(Some(&r.key), plan.conv_key(i, &model.layers).as_ref());
-        let (spec, p) = plan.conv_shape(i, &model.layers).unwrap();
+        assert_eq!(Some(&r.key), plan.conv_key(i).as_ref());
+        let (spec, p) = plan.conv_shape(i).unwrap();
         let timed: Vec<ConvKernel> = ConvKernel::all()
             .filter(|k| k.check(&caps, spec, &p).is_ok())
             .collect();

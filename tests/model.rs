@@ -49,11 +49,10 @@ fn cache_forcing(
     ctx: &GpuContext,
     dir: &tempfile::TempDir,
     plan: &GpuPlan,
-    model: &Model,
     kernel: ConvKernel,
 ) -> TuneCache {
     let mut cache = TuneCache::open(&dir.path().join("tune.json"), &ctx.describe()).unwrap();
-    for key in (0..plan.graph.ops.len()).filter_map(|i| plan.conv_key(i, &model.layers)) {
+    for key in (0..plan.graph.ops.len()).filter_map(|i| plan.conv_key(i)) {
         cache.insert(key, kernel);
     }
     cache
@@ -103,7 +102,7 @@ fn f16_storage_stays_near_onnx_runtime() {
             .unwrap();
         if let Some(kernel) = kernel {
             let plan = net.plan(h, w, n).unwrap();
-            net = net.with_tuning(cache_forcing(&ctx, &dir, &plan, &model, kernel));
+            net = net.with_tuning(cache_forcing(&ctx, &dir, &plan, kernel));
         }
         let out = net.infer(&golden.input, n, h, w).unwrap();
         assert_within(&format!("f16 {kernel:?} {file}"), &out, &golden, F16_BOUNDS);
@@ -183,21 +182,21 @@ fn every_conv_kernel_matches_onnx_runtime() {
     let caps = Caps::of(&ctx);
     // Untuned, every conv takes the adapter's default kernel for its shape.
     for (i, kernel) in default.conv_kernels.iter().enumerate() {
-        if let Some((spec, p)) = default.conv_shape(i, &model.layers) {
+        if let Some((spec, p)) = default.conv_shape(i) {
             assert_eq!(*kernel, Some(ConvKernel::untuned(&caps, spec, &p)));
         }
     }
     let convs = default.conv_kernels.iter().flatten().count();
     for kernel in ConvKernel::all().filter(|k| k.supports(&caps).is_ok()) {
         let dir = tempfile::tempdir().unwrap();
-        let cache = cache_forcing(&ctx, &dir, &default, &model, kernel);
+        let cache = cache_forcing(&ctx, &dir, &default, kernel);
         let net = Network::gpu(&ctx, model.clone()).with_tuning(cache);
         let plan = net.plan(h, w, n).unwrap();
         // The convs the kernel takes run it (the Winograd kernel takes the
         // 3x3 ones at dilation 1); the others fall back to the default.
         let mut taken = 0;
         for (i, chosen) in plan.conv_kernels.iter().enumerate() {
-            let Some((spec, p)) = plan.conv_shape(i, &model.layers) else {
+            let Some((spec, p)) = plan.conv_shape(i) else {
                 continue;
             };
             if kernel.check(&caps, spec, &p).is_ok() {

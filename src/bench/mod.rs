@@ -208,7 +208,7 @@ pub fn run(net: &Network, size: u32, batch: u32, iters: u32) -> Result<BenchRepo
         let (name, shape) = match *op {
             Op::Conv { layer, .. } => (
                 model_layers[layer].name.clone(),
-                plan.conv_key(i, model_layers).expect("a conv has a key"),
+                plan.conv_key(i).expect("a conv has a key"),
             ),
             _ => {
                 let dst = op.io().1;

@@ -4,6 +4,7 @@
 //! bind group. Running a plan is one upload, one submit, one read-back.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::error::{bail, ensure};
 use crate::{Error, Result};
@@ -20,6 +21,7 @@ use crate::kernels::conv::{
 };
 use crate::kernels::elementwise::Elementwise;
 use crate::kernels::{Bound, pool, upsample};
+use crate::model::Model;
 
 /// A model's layers on the device, in the kernels' packed layouts.
 pub struct GpuWeights {
@@ -99,8 +101,13 @@ pub fn max_batch(
     Ok(n as u32)
 }
 
+/// A graph ready to run on the device for one batch size: its buffers and
+/// every dispatch, recorded once. It shares its model's weights, so it
+/// can re-record a conv with another kernel (tuning) on its own.
 pub struct GpuPlan {
     ctx: GpuContext,
+    model: Arc<Model>,
+    weights: Arc<GpuWeights>,
     pub graph: Graph,
     pub batch: u32,
     pub memory: MemoryPlan,
@@ -118,13 +125,12 @@ impl GpuPlan {
     pub fn new(
         ctx: &GpuContext,
         graph: Graph,
-        layers: &[ConvLayer],
-        weights: &GpuWeights,
+        (model, weights): (Arc<Model>, Arc<GpuWeights>),
         batch: u32,
         choose: &dyn Fn(&str) -> Option<ConvKernel>,
     ) -> Result<Self> {
         let memory = planner::plan(&graph);
-        let limit = max_batch(ctx, &graph, &memory, layers)?;
+        let limit = max_batch(ctx, &graph, &memory, &model.layers)?;
         ensure!(
             batch <= limit,
             Limit,
@@ -138,6 +144,8 @@ impl GpuPlan {
             .collect();
         let mut plan = Self {
             ctx: ctx.clone(),
+            model,
+            weights,
             graph,
             batch,
             memory,
@@ -147,10 +155,10 @@ impl GpuPlan {
         };
         plan.conv_kernels = (0..plan.graph.ops.len())
             .map(|i| {
-                let key = plan.conv_key(i, layers)?;
-                let fits = |k: &ConvKernel| plan.fits(i, layers, *k);
+                let key = plan.conv_key(i)?;
+                let fits = |k: &ConvKernel| plan.fits(i, *k);
                 Some(choose(&key).filter(fits).unwrap_or_else(|| {
-                    let (spec, p) = plan.conv_shape(i, layers).expect("a conv");
+                    let (spec, p) = plan.conv_shape(i).expect("a conv");
                     ConvKernel::untuned(&Caps::of(&plan.ctx), spec, &p)
                 }))
             })
@@ -162,13 +170,13 @@ impl GpuPlan {
             .ops
             .par_iter()
             .zip(&plan.conv_kernels)
-            .map(|(op, kernel)| plan.record(op, layers, weights, kernel.unwrap_or_default()))
+            .map(|(op, kernel)| plan.record(op, kernel.unwrap_or_default()))
             .collect::<Result<_>>()?;
         Ok(plan)
     }
 
     /// The tuning key of op `i` if it is a conv.
-    pub fn conv_key(&self, i: usize, layers: &[ConvLayer]) -> Option<String> {
+    pub fn conv_key(&self, i: usize) -> Option<String> {
         let Op::Conv {
             layer,
             a,
@@ -180,7 +188,7 @@ impl GpuPlan {
             return None;
         };
         let conv = ConvUse {
-            spec: &layers[layer].spec,
+            spec: &self.model.layers[layer].spec,
             size: self.graph.size(dst),
             batch: self.batch,
             precision: self.graph.info(dst).precision,
@@ -192,22 +200,18 @@ impl GpuPlan {
     }
 
     /// Op `i`'s layer shape and params if it is a conv.
-    pub fn conv_shape<'l>(
-        &self,
-        i: usize,
-        layers: &'l [ConvLayer],
-    ) -> Option<(&'l ConvSpec, ConvParams)> {
+    pub fn conv_shape(&self, i: usize) -> Option<(&ConvSpec, ConvParams)> {
         let op = &self.graph.ops[i];
         let Op::Conv { layer, .. } = *op else {
             return None;
         };
-        let spec = &layers[layer].spec;
+        let spec = &self.model.layers[layer].spec;
         Some((spec, self.graph.conv_params(op, spec)))
     }
 
     /// Whether `kernel` can compute op `i` (a conv) on this device.
-    fn fits(&self, i: usize, layers: &[ConvLayer], kernel: ConvKernel) -> bool {
-        self.conv_shape(i, layers)
+    fn fits(&self, i: usize, kernel: ConvKernel) -> bool {
+        self.conv_shape(i)
             .is_some_and(|(spec, p)| kernel.check(&Caps::of(&self.ctx), spec, &p).is_ok())
     }
 
@@ -224,27 +228,22 @@ impl GpuPlan {
     /// on this plan's buffers) and switches each to the fastest. Convs that
     /// share a tuning key share the choice: the kernel with the least time
     /// summed over them, so the cache holds one answer per key.
-    pub fn tune(
-        &mut self,
-        layers: &[ConvLayer],
-        weights: &GpuWeights,
-        repeats: usize,
-    ) -> Result<Vec<TuneRow>> {
+    pub fn tune(&mut self, repeats: usize) -> Result<Vec<TuneRow>> {
         // (op index, key, median ms per kernel in `kernels` order)
         let kernels: Vec<ConvKernel> = ConvKernel::all().collect();
         let mut timed = Vec::new();
         for i in 0..self.graph.ops.len() {
-            let Some(key) = self.conv_key(i, layers) else {
+            let Some(key) = self.conv_key(i) else {
                 continue;
             };
             // Kernels this adapter cannot run stay at infinity.
             let mut ms = vec![f64::INFINITY; kernels.len()];
             for (t, &kernel) in ms.iter_mut().zip(&kernels) {
-                if !self.fits(i, layers, kernel) {
+                if !self.fits(i, kernel) {
                     continue;
                 }
                 let runs = (0..repeats.max(1))
-                    .map(|_| self.record(&self.graph.ops[i], layers, weights, kernel))
+                    .map(|_| self.record(&self.graph.ops[i], kernel))
                     .collect::<Result<Vec<_>>>()?;
                 let mut times = self.ctx.time_dispatches(&runs)?.times;
                 times.sort_by(f64::total_cmp);
@@ -274,14 +273,14 @@ impl GpuPlan {
         for (i, key, ms) in &timed {
             let chosen = best[key.as_str()];
             if self.conv_kernels[*i] != Some(chosen) {
-                self.dispatches[*i] = self.record(&self.graph.ops[*i], layers, weights, chosen)?;
+                self.dispatches[*i] = self.record(&self.graph.ops[*i], chosen)?;
                 self.conv_kernels[*i] = Some(chosen);
             }
             let Op::Conv { layer, .. } = self.graph.ops[*i] else {
                 unreachable!("conv_key is Some only for convs")
             };
             rows.push(TuneRow {
-                layer: layers[layer].name.clone(),
+                layer: self.model.layers[layer].name.clone(),
                 key: key.clone(),
                 ms: kernels
                     .iter()
@@ -318,14 +317,9 @@ impl GpuPlan {
         &self.buffers[self.memory.slot_of[s.tensor.0]]
     }
 
-    fn record(
-        &self,
-        op: &Op,
-        layers: &[ConvLayer],
-        weights: &GpuWeights,
-        kernel: ConvKernel,
-    ) -> Result<Dispatch> {
+    fn record(&self, op: &Op, kernel: ConvKernel) -> Result<Dispatch> {
         let (ctx, g, n) = (&self.ctx, &self.graph, self.batch);
+        let (layers, weights) = (&self.model.layers, &*self.weights);
         // Activations share one storage precision; the input and the
         // outputs are f32 (see Graph::storing).
         let act = |s| g.info(s).precision;
@@ -389,13 +383,13 @@ impl GpuPlan {
         Ok(d)
     }
 
-    /// Runs `count <= batch` images of `input` (NCHW) and returns each named
-    /// output as count x channels x H x W.
     /// Device memory of the activation buffers (all images of the batch).
     pub fn activation_bytes(&self) -> u64 {
         self.buffers.iter().map(wgpu::Buffer::size).sum()
     }
 
+    /// Runs `count <= batch` images of `input` (NCHW) and returns each named
+    /// output as count x channels x H x W.
     pub fn run(&self, input: &[f32], count: u32) -> Result<Vec<Vec<f32>>> {
         ensure!(
             count <= self.batch,

@@ -17,7 +17,7 @@ pub struct TensorId(pub usize);
 
 /// Which upsamples a GPU plan folds into the convs reading them
 /// (upsample-on-read, [`Graph::fusing_upsamples`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UpsampleFusion {
     /// None: each upsample is written by its own kernel.
@@ -58,11 +58,12 @@ impl TensorInfo {
         self.height * self.width
     }
 
-    /// f32 elements per image.
+    /// Whether the tensor holds nothing (a channel count or side of 0).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Elements per image.
     pub fn len(&self) -> u64 {
         u64::from(self.channels) * u64::from(self.plane())
     }
