@@ -5,13 +5,15 @@
 //! to a few 8-bit levels where alpha > 0.1). The first level starts from the
 //! mean colours of alpha > 0.9 and alpha < 0.1, as the CPU version does.
 
-use anyhow::{Result, ensure};
+use crate::Result;
+use crate::error::ensure;
 use image::Rgb32FImage;
 
 use super::gpu::{GpuColors, GpuPlane, GpuRgba};
 use super::{Engine, Plane};
 use crate::gpu::{GpuContext, groups_for};
 use crate::kernels::foreground::{self as kernel, Buffers, ForegroundParams, Packed, Step};
+use crate::kernels::matting::gpu_error;
 
 /// pymatting's defaults.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -92,6 +94,7 @@ pub fn estimate_gpu(
 ) -> Result<GpuColors> {
     ensure!(
         image.size() == alpha.size(),
+        Input,
         "alpha and image differ in size"
     );
     let full = image.size();
@@ -113,17 +116,29 @@ pub fn estimate_gpu(
         partials: &partials,
     };
     let mut out = vec![
-        Step::Means.dispatch(ctx, &base, &bind(1, 0))?,
-        Step::MeansFinish.dispatch(ctx, &base, &bind(1, 0))?,
+        Step::Means
+            .dispatch(ctx, &base, &bind(1, 0))
+            .map_err(gpu_error)?,
+        Step::MeansFinish
+            .dispatch(ctx, &base, &bind(1, 0))
+            .map_err(gpu_error)?,
     ];
     // `current` holds the latest iterate; the 1x1 means first.
     let (mut current, mut prev_size) = (0, (1, 1));
     for size in options.levels(full.0, full.1) {
         let p = options.params(full, size, prev_size);
-        out.push(Step::Resize.dispatch(ctx, &p, &bind(current, 1 - current))?);
+        out.push(
+            Step::Resize
+                .dispatch(ctx, &p, &bind(current, 1 - current))
+                .map_err(gpu_error)?,
+        );
         current = 1 - current;
         for _ in 0..options.iterations(size) {
-            out.push(Step::Iterate.dispatch(ctx, &p, &bind(current, 1 - current))?);
+            out.push(
+                Step::Iterate
+                    .dispatch(ctx, &p, &bind(current, 1 - current))
+                    .map_err(gpu_error)?,
+            );
             current = 1 - current;
         }
         prev_size = size;

@@ -3,13 +3,15 @@
 //! batches (`--refine guided`). Subsampling averages `scale x scale` blocks;
 //! box means drop the part of the window outside the image.
 
-use anyhow::{Result, ensure};
+use crate::Result;
+use crate::error::ensure;
 
 use super::gpu::{GpuPlane, GpuRgba};
 use super::{Engine, Plane};
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::filter::{self, Border, FilterParams};
 use crate::kernels::guided::{self as kernel, COEFFS, GuidedParams, PRODUCTS, Step};
+use crate::kernels::matting::gpu_error;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GuidedOptions {
@@ -46,9 +48,16 @@ impl GuidedOptions {
         [0, 1].map(|axis| FilterParams::new(size, axis, self.sub_radius(), Border::Renormalize))
     }
 
+    // ensure! negates its condition, which clippy reads as a hand-written
+    // `!(eps > 0.0)`; the comparison is the point (NaN must fail it).
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     fn check(&self) -> Result<()> {
-        ensure!(self.scale >= 1, "guided filter scale must be at least 1");
-        ensure!(self.eps > 0.0, "guided filter eps must be positive");
+        ensure!(
+            self.scale >= 1,
+            Input,
+            "guided filter scale must be at least 1"
+        );
+        ensure!(self.eps > 0.0, Input, "guided filter eps must be positive");
         Ok(())
     }
 }
@@ -62,8 +71,8 @@ fn box_means(
     [src, tmp, dst]: [&wgpu::Buffer; 3],
 ) -> Result<[Dispatch; 2]> {
     Ok([
-        filter::dispatch(ctx, &boxes[0], channels, src, tmp, taps)?,
-        filter::dispatch(ctx, &boxes[1], channels, tmp, dst, taps)?,
+        filter::dispatch(ctx, &boxes[0], channels, src, tmp, taps).map_err(gpu_error)?,
+        filter::dispatch(ctx, &boxes[1], channels, tmp, dst, taps).map_err(gpu_error)?,
     ])
 }
 
@@ -75,7 +84,11 @@ pub fn guided_gpu(
     options: &GuidedOptions,
 ) -> Result<GpuPlane> {
     options.check()?;
-    ensure!(image.size() == mask.size(), "mask and image differ in size");
+    ensure!(
+        image.size() == mask.size(),
+        Input,
+        "mask and image differ in size"
+    );
     let p = options.params(mask.size());
     let boxes = options.boxes(&p);
     let plane = u64::from(p.sub_width) * u64::from(p.sub_height) * 4;
@@ -89,8 +102,11 @@ pub fn guided_gpu(
     let coeffs = ctx.storage("guided coefficients", plane * u64::from(COEFFS));
     let coeff_means = ctx.storage("guided coefficient means", plane * u64::from(COEFFS));
     let dst = GpuPlane::new(ctx, "guided", mask.width, mask.height);
-    let mut out =
-        vec![Step::Subsample.dispatch(ctx, &p, &[&image.buffer, &mask.buffer, &products])?];
+    let mut out = vec![
+        Step::Subsample
+            .dispatch(ctx, &p, &[&image.buffer, &mask.buffer, &products])
+            .map_err(gpu_error)?,
+    ];
     out.extend(box_means(
         ctx,
         &boxes,
@@ -98,7 +114,11 @@ pub fn guided_gpu(
         &taps,
         [&products, &tmp, &means],
     )?);
-    out.push(Step::Coefficients.dispatch(ctx, &p, &[&means, &coeffs])?);
+    out.push(
+        Step::Coefficients
+            .dispatch(ctx, &p, &[&means, &coeffs])
+            .map_err(gpu_error)?,
+    );
     out.extend(box_means(
         ctx,
         &boxes,
@@ -106,7 +126,11 @@ pub fn guided_gpu(
         &taps,
         [&coeffs, &tmp, &coeff_means],
     )?);
-    out.push(Step::Apply.dispatch(ctx, &p, &[&image.buffer, &coeff_means, &dst.buffer])?);
+    out.push(
+        Step::Apply
+            .dispatch(ctx, &p, &[&image.buffer, &coeff_means, &dst.buffer])
+            .map_err(gpu_error)?,
+    );
     ctx.run(&out);
     Ok(dst)
 }

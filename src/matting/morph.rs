@@ -10,7 +10,7 @@
 //! src(x + j - w/2, y + i - h/2) over the element's (i, j); dilation the
 //! maximum over the same (unreflected) element.
 
-use anyhow::Result;
+use crate::Result;
 
 use super::gpu::GpuPlane;
 use super::{Engine, Plane};
@@ -18,6 +18,7 @@ use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::components::{self, ComponentParams};
 use crate::kernels::filter::{self, FilterParams};
 use crate::kernels::maskops::{MaskOp, MaskParams};
+use crate::kernels::matting::gpu_error;
 use crate::kernels::morphology::{self as kernel, MorphParams};
 
 pub use crate::kernels::morphology::{Border, Op};
@@ -256,23 +257,17 @@ fn record_extremum(
     for pass in passes {
         match pass {
             Pass::Line { p, from, to } => {
-                out.push(kernel::scan(
-                    ctx,
-                    &p,
-                    buffer(from),
-                    &scratch.prefix,
-                    &scratch.suffix,
-                )?);
-                out.push(kernel::merge(
-                    ctx,
-                    &p,
-                    &scratch.prefix,
-                    &scratch.suffix,
-                    buffer(to),
-                )?);
+                out.push(
+                    kernel::scan(ctx, &p, buffer(from), &scratch.prefix, &scratch.suffix)
+                        .map_err(gpu_error)?,
+                );
+                out.push(
+                    kernel::merge(ctx, &p, &scratch.prefix, &scratch.suffix, buffer(to))
+                        .map_err(gpu_error)?,
+                );
             }
             Pass::Rows { p, from, to } => {
-                out.push(kernel::rows(ctx, &p, buffer(from), buffer(to))?)
+                out.push(kernel::rows(ctx, &p, buffer(from), buffer(to)).map_err(gpu_error)?)
             }
         }
     }
@@ -383,8 +378,8 @@ pub fn gaussian_gpu(
     let bx = FilterParams::new(size, 0, r, filter::Border::Reflect101);
     let by = FilterParams::new(size, 1, r, filter::Border::Reflect101);
     let out = vec![
-        filter::dispatch(ctx, &bx, 1, &src.buffer, &mid.buffer, &taps)?,
-        filter::dispatch(ctx, &by, 1, &mid.buffer, &dst.buffer, &taps)?,
+        filter::dispatch(ctx, &bx, 1, &src.buffer, &mid.buffer, &taps).map_err(gpu_error)?,
+        filter::dispatch(ctx, &by, 1, &mid.buffer, &dst.buffer, &taps).map_err(gpu_error)?,
     ];
     Ok((dst, out))
 }
@@ -434,7 +429,11 @@ pub fn post_process_gpu(ctx: &GpuContext, mask: &GpuPlane) -> Result<(GpuPlane, 
         level_a: POST_LEVEL,
         ..MaskParams::default()
     };
-    out.push(MaskOp::Threshold.dispatch(ctx, &p, &blurred.buffer, &dst.buffer, None)?);
+    out.push(
+        MaskOp::Threshold
+            .dispatch(ctx, &p, &blurred.buffer, &dst.buffer, None)
+            .map_err(gpu_error)?,
+    );
     Ok((dst, out))
 }
 
@@ -492,16 +491,16 @@ pub fn islands_gpu(
     let dst = GpuPlane::new(ctx, "islands removed", mask.width, mask.height);
     let mut out = Vec::new();
     for step in components::Step::LABEL {
-        out.push(step.dispatch(ctx, &p, &mask.buffer, &labels, &sizes, None)?);
+        out.push(
+            step.dispatch(ctx, &p, &mask.buffer, &labels, &sizes, None)
+                .map_err(gpu_error)?,
+        );
     }
-    out.push(components::Step::Keep.dispatch(
-        ctx,
-        &p,
-        &mask.buffer,
-        &labels,
-        &sizes,
-        Some(&dst.buffer),
-    )?);
+    out.push(
+        components::Step::Keep
+            .dispatch(ctx, &p, &mask.buffer, &labels, &sizes, Some(&dst.buffer))
+            .map_err(gpu_error)?,
+    );
     Ok((dst, out, [labels, sizes]))
 }
 

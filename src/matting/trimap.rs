@@ -5,13 +5,14 @@
 //! 1), everything else unknown (128). rembg passes `structure=None` when
 //! the size is 0, which scipy takes as the 3x3 cross.
 
-use anyhow::Result;
+use crate::Result;
 
 use super::gpu::GpuPlane;
 use super::morph::{self, Border, Element, MorphOp};
 use super::{Engine, Plane};
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::maskops::{MaskOp, MaskParams};
+use crate::kernels::matting::gpu_error;
 
 /// rembg's defaults: 240, 10, 10.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,15 +64,22 @@ pub fn record_gpu(
     let p = options.params(mask.pixels());
     let fg = GpuPlane::new(ctx, "sure foreground", w, h);
     let bg = GpuPlane::new(ctx, "sure background", w, h);
-    let mut out =
-        vec![MaskOp::Split.dispatch(ctx, &p, &mask.buffer, &fg.buffer, Some(&bg.buffer))?];
+    let mut out = vec![
+        MaskOp::Split
+            .dispatch(ctx, &p, &mask.buffer, &fg.buffer, Some(&bg.buffer))
+            .map_err(gpu_error)?,
+    ];
     let element = options.element();
     let (fg, d) = morph::morph_gpu(ctx, &fg, &element, MorphOp::Erode, Border::Constant(0.0))?;
     out.extend(d);
     let (bg, d) = morph::morph_gpu(ctx, &bg, &element, MorphOp::Erode, Border::Constant(1.0))?;
     out.extend(d);
     let trimap = GpuPlane::new(ctx, "trimap", w, h);
-    out.push(MaskOp::Combine.dispatch(ctx, &p, &fg.buffer, &trimap.buffer, Some(&bg.buffer))?);
+    out.push(
+        MaskOp::Combine
+            .dispatch(ctx, &p, &fg.buffer, &trimap.buffer, Some(&bg.buffer))
+            .map_err(gpu_error)?,
+    );
     Ok((trimap, out))
 }
 
