@@ -14,16 +14,12 @@
 
 // First half of q = L dir: (v_k, s_k) of every window.
 @compute @workgroup_size(WG)
-fn lap_windows(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-) {
-    let g = linear_group(wg, nwg);
+fn lap_windows(ids: GroupIds) {
+    let g = linear_group(ids.wg, ids.nwg);
     if g >= mp.n_tiles || red[DONE] != 0.0 {
         return;
     }
-    let t = tile_pixel(g, li);
+    let t = tile_pixel(g, ids.li);
     if t.w == 0u || !is_centre(t.x, t.y) {
         return;
     }
@@ -51,12 +47,10 @@ fn lap_pixel(t: vec4<u32>) -> f32 {
     let di = dir[t.z];
     var acc = 0.0;
     for (var n = 0u; n < 9u; n++) {
-        let cx = t.x + 1u - n % 3u;
-        let cy = t.y + 1u - n / 3u;
-        if !is_centre(cx, cy) {
+        let k = window_of(t, n);
+        if k == NONE {
             continue;
         }
-        let k = cidx(cx, cy);
         let w = wa[k];
         acc += (di - dir[k]) - (w.w + dot(whiten(k, window_sum(k), colour), w.xyz)) / 9.0;
     }
@@ -65,14 +59,10 @@ fn lap_pixel(t: vec4<u32>) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn lap_pixels(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-) {
-    let g = linear_group(wg, nwg);
-    if g >= mp.n_tiles || is_done(li) {
+fn lap_pixels(ids: GroupIds) {
+    let g = linear_group(ids.wg, ids.nwg);
+    if g >= mp.n_tiles || is_done(ids.li) {
         return;
     }
-    write_partial(g, li, vec2(lap_pixel(tile_pixel(g, li)), 0.0));
+    write_partial(g, ids.li, vec2(lap_pixel(tile_pixel(g, ids.li)), 0.0));
 }

@@ -15,12 +15,8 @@
 // tile is active); bits 1 and 2, a foreground / background pixel there (so
 // the host can tell a trimap without either, which pymatting refuses).
 @compute @workgroup_size(WG)
-fn flags(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-) {
-    let g = linear_group(wg, nwg);
+fn flags(ids: GroupIds) {
+    let g = linear_group(ids.wg, ids.nwg);
     if g >= mp.n_tiles {
         return;
     }
@@ -28,7 +24,7 @@ fn flags(
     let x0 = i32((g % mp.tiles_x) * TILE) - 2;
     let y0 = i32((g / mp.tiles_x) * TILE) - 2;
     var found = vec4(0.0);
-    for (var e = li; e < span * span; e += WG) {
+    for (var e = ids.li; e < span * span; e += WG) {
         let px = x0 + i32(e % span);
         let py = y0 + i32(e / span);
         if px >= 0 && py >= 0 && px < i32(mp.width) && py < i32(mp.height) {
@@ -36,8 +32,8 @@ fn flags(
             found = max(found, vec4(f32(is_unknown(t)), f32(t >= FG_MIN), f32(t <= BG_MAX), 0.0));
         }
     }
-    let any = workgroup_sum(li, found) > vec4(0.0);
-    if li == 0u {
+    let any = workgroup_sum(ids.li, found) > vec4(0.0);
+    if ids.li == 0u {
         flags_out[g] = u32(any.x) | (u32(any.y) << 1u) | (u32(any.z) << 2u);
     }
 }
@@ -46,12 +42,8 @@ fn flags(
 // (rounded to 8 bits) and of the initial guess; a pixel is known only if all
 // four are known alike.
 @compute @workgroup_size(WG)
-fn down(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-) {
-    let e = invocation_index(wg, nwg, li);
+fn down(ids: GroupIds) {
+    let e = invocation_index(ids.wg, ids.nwg, ids.li);
     if e >= mp.width * mp.height {
         return;
     }

@@ -25,16 +25,12 @@
 // unknown pixels) and dir = x on known pixels, 0 on unknown ones (so that the
 // first product gives the right-hand side).
 @compute @workgroup_size(WG)
-fn gather(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-) {
-    let g = linear_group(wg, nwg);
+fn gather(ids: GroupIds) {
+    let g = linear_group(ids.wg, ids.nwg);
     if g >= mp.n_tiles {
         return;
     }
-    let t = tile_pixel(g, li);
+    let t = tile_pixel(g, ids.li);
     var colour = vec4(0.0);
     var value = 0.0;
     var unknown = false;
@@ -57,16 +53,12 @@ const LEVELS2: f32 = 5267025.0;
 
 // Per-window constants (see `win`).
 @compute @workgroup_size(WG)
-fn setup_windows(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-) {
-    let g = linear_group(wg, nwg);
+fn setup_windows(ids: GroupIds) {
+    let g = linear_group(ids.wg, ids.nwg);
     if g >= mp.n_tiles {
         return;
     }
-    let t = tile_pixel(g, li);
+    let t = tile_pixel(g, ids.li);
     if t.w == 0u || !is_centre(t.x, t.y) {
         win[2u * t.z] = vec4(0.0);
         win[2u * t.z + 1u] = vec4(0.0);
@@ -129,29 +121,22 @@ fn setup_windows(
 // A pixel in no window (images under 3 pixels a side) has L_ii = 0 and keeps
 // its initial value.
 @compute @workgroup_size(WG)
-fn setup_diagonal(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-) {
-    let g = linear_group(wg, nwg);
+fn setup_diagonal(ids: GroupIds) {
+    let g = linear_group(ids.wg, ids.nwg);
     if g >= mp.n_tiles {
         return;
     }
-    let t = tile_pixel(g, li);
+    let t = tile_pixel(g, ids.li);
     if t.w == 0u || invdiag[t.z] == 0.0 {
         return;
     }
     let colour = img[t.z].xyz;
     var d = 0.0;
     for (var n = 0u; n < 9u; n++) {
-        // Window centred at (x + 1 - n % 3, y + 1 - n / 3).
-        let cx = t.x + 1u - n % 3u;
-        let cy = t.y + 1u - n / 3u;
-        if !is_centre(cx, cy) {
+        let k = window_of(t, n);
+        if k == NONE {
             continue;
         }
-        let k = cidx(cx, cy);
         let w = whiten(k, window_sum(k), colour);
         d += 1.0 - (1.0 + dot(w, w)) / 9.0;
     }
@@ -160,12 +145,8 @@ fn setup_diagonal(
 
 // Compact -> dense alpha, clamped to [0, 1]; pixels of inactive tiles are known.
 @compute @workgroup_size(WG)
-fn scatter(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-) {
-    let e = invocation_index(wg, nwg, li);
+fn scatter(ids: GroupIds) {
+    let e = invocation_index(ids.wg, ids.nwg, ids.li);
     if e >= mp.width * mp.height {
         return;
     }

@@ -11,16 +11,12 @@
 // After q = L x_known: r = b = -q on unknown pixels, partial |b|^2; then
 // dir = x everywhere, for the initial residual.
 @compute @workgroup_size(WG)
-fn rhs(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-) {
-    let g = linear_group(wg, nwg);
+fn rhs(ids: GroupIds) {
+    let g = linear_group(ids.wg, ids.nwg);
     if g >= mp.n_tiles {
         return;
     }
-    let t = tile_pixel(g, li);
+    let t = tile_pixel(g, ids.li);
     var bb = 0.0;
     if invdiag[t.z] != 0.0 {
         let b = -q[t.z];
@@ -28,22 +24,18 @@ fn rhs(
         bb = b * b;
     }
     dir[t.z] = x[t.z];
-    write_partial(g, li, vec2(bb, 0.0));
+    write_partial(g, ids.li, vec2(bb, 0.0));
 }
 
 // After q = L x: r = -q (= b - L_U x_U), dir = z = r / L_ii on unknown pixels,
 // 0 elsewhere; partials (r.z, r.r).
 @compute @workgroup_size(WG)
-fn residual(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-) {
-    let g = linear_group(wg, nwg);
+fn residual(ids: GroupIds) {
+    let g = linear_group(ids.wg, ids.nwg);
     if g >= mp.n_tiles {
         return;
     }
-    let t = tile_pixel(g, li);
+    let t = tile_pixel(g, ids.li);
     let m = invdiag[t.z];
     var part = vec2(0.0);
     var z = 0.0;
@@ -54,21 +46,17 @@ fn residual(
         part = vec2(ri * z, ri * ri);
     }
     dir[t.z] = z;
-    write_partial(g, li, part);
+    write_partial(g, ids.li, part);
 }
 
 // x += alpha dir, r -= alpha q; partials (r.z, r.r) with z = r / L_ii.
 @compute @workgroup_size(WG)
-fn update(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-) {
-    let g = linear_group(wg, nwg);
-    if g >= mp.n_tiles || is_done(li) {
+fn update(ids: GroupIds) {
+    let g = linear_group(ids.wg, ids.nwg);
+    if g >= mp.n_tiles || is_done(ids.li) {
         return;
     }
-    let t = tile_pixel(g, li);
+    let t = tile_pixel(g, ids.li);
     let m = invdiag[t.z];
     var part = vec2(0.0);
     if m != 0.0 {
@@ -78,21 +66,17 @@ fn update(
         r[t.z] = ri;
         part = vec2(ri * ri * m, ri * ri);
     }
-    write_partial(g, li, part);
+    write_partial(g, ids.li, part);
 }
 
 // dir = z + beta dir on unknown pixels.
 @compute @workgroup_size(WG)
-fn direction(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-) {
-    let g = linear_group(wg, nwg);
+fn direction(ids: GroupIds) {
+    let g = linear_group(ids.wg, ids.nwg);
     if g >= mp.n_tiles || red[DONE] != 0.0 {
         return;
     }
-    let t = tile_pixel(g, li);
+    let t = tile_pixel(g, ids.li);
     let m = invdiag[t.z];
     if m != 0.0 {
         dir[t.z] = r[t.z] * m + red[BETA] * dir[t.z];

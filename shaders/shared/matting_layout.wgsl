@@ -86,6 +86,13 @@ const HUGE: f32 = 3.0e38;
 @group(0) @binding(14) var<storage, read_write> invdiag: array<f32>;
 @group(0) @binding(15) var<storage, read_write> red: array<f32>;
 
+// The builtins of the entry points that run over tiles or pixels.
+struct GroupIds {
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+}
+
 fn is_unknown(t: f32) -> bool {
     return t > BG_MAX && t < FG_MIN;
 }
@@ -114,6 +121,17 @@ fn tile_pixel(g: u32, li: u32) -> vec4<u32> {
     let px = (t % mp.tiles_x) * TILE + li % TILE;
     let py = (t / mp.tiles_x) * TILE + li / TILE;
     return vec4(px, py, g * TILE * TILE + li, u32(px < mp.width && py < mp.height));
+}
+
+// The compact index of the n-th (0..9) window holding pixel t (as
+// tile_pixel gives it), or NONE where that window's centre is off the image.
+fn window_of(t: vec4<u32>, n: u32) -> u32 {
+    let cx = t.x + 1u - n % 3u;
+    let cy = t.y + 1u - n / 3u;
+    if !is_centre(cx, cy) {
+        return NONE;
+    }
+    return cidx(cx, cy);
 }
 
 // The sum of window k's colours.

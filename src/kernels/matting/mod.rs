@@ -3,7 +3,8 @@
 //! conjugate gradient whose scalars stay on the GPU. The WGSL is split by
 //! stage (shaders/matting_pyramid.wgsl, matting_setup.wgsl,
 //! matting_laplacian.wgsl, matting_solver.wgsl, over
-//! shaders/shared/matting_layout.wgsl); [`reference`] is the CPU mirror.
+//! shaders/shared/matting_layout.wgsl); reference.rs, re-exported here, is
+//! their CPU mirror.
 //!
 //! Buffers are bound by their WGSL names: each dispatch binds the ones its
 //! entry point uses, as naga reports them ([`crate::gpu::reflect`]).
@@ -67,46 +68,9 @@ pub fn tile_grid(width: u32, height: u32) -> (u32, u32) {
     (width.div_ceil(TILE), height.div_ceil(TILE))
 }
 
-/// The buffers of one level of the solver, by their names in
-/// shaders/shared/matting_layout.wgsl.
-pub struct LevelBuffers<'a> {
-    pub image_dense: &'a wgpu::Buffer,
-    pub trimap: &'a wgpu::Buffer,
-    pub init: &'a wgpu::Buffer,
-    /// Active tile ids, then slot_of for every tile.
-    pub map: &'a wgpu::Buffer,
-    pub img: &'a wgpu::Buffer,
-    /// Two vec4 per window.
-    pub win: &'a wgpu::Buffer,
-    pub wa: &'a wgpu::Buffer,
-    pub x: &'a wgpu::Buffer,
-    pub r: &'a wgpu::Buffer,
-    pub dir: &'a wgpu::Buffer,
-    pub q: &'a wgpu::Buffer,
-    pub invdiag: &'a wgpu::Buffer,
-    pub red: &'a wgpu::Buffer,
-}
-
-impl<'a> LevelBuffers<'a> {
-    /// Every buffer with its WGSL name; a step binds those it uses.
-    fn named(&self) -> [(&'static str, &'a wgpu::Buffer); 13] {
-        [
-            ("image_dense", self.image_dense),
-            ("trimap", self.trimap),
-            ("init", self.init),
-            ("map", self.map),
-            ("img", self.img),
-            ("win", self.win),
-            ("wa", self.wa),
-            ("x", self.x),
-            ("r", self.r),
-            ("dir", self.dir),
-            ("q", self.q),
-            ("invdiag", self.invdiag),
-            ("red", self.red),
-        ]
-    }
-}
+/// Buffers by their names in the WGSL (shaders/shared/matting_layout.wgsl
+/// and the entry files); a dispatch binds those its entry point uses.
+pub type Named<'a> = [(&'static str, &'a wgpu::Buffer)];
 
 /// The solver's kernels that run over active tiles or reduce their partials.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,14 +130,14 @@ impl Step {
         self,
         ctx: &GpuContext,
         p: &MattingParams,
-        b: &LevelBuffers,
+        buffers: &Named,
     ) -> Result<Dispatch> {
         let groups = if self.is_finish() {
             1
         } else {
             u64::from(p.n_tiles)
         };
-        build(ctx, self.shader(), self.entry(), p, &b.named(), groups)
+        build(ctx, self.shader(), self.entry(), p, buffers, groups)
     }
 }
 
@@ -188,7 +152,7 @@ fn build(
     shader: Shader,
     entry: &'static str,
     p: &MattingParams,
-    buffers: &[(&str, &wgpu::Buffer)],
+    buffers: &Named,
     groups: u64,
 ) -> Result<Dispatch> {
     let bound: Vec<(u32, &wgpu::Buffer)> = reflect::storage_buffers(shader, entry)

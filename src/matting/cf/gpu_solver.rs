@@ -7,8 +7,7 @@ use super::{CfOptions, LevelReport, Status};
 use crate::Result;
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::matting::{
-    self as kernel, FLAG_ACTIVE, LevelBuffers, MattingParams, NONE, Step, TILE, TILE_PIXELS,
-    gpu_error, scalar,
+    self as kernel, FLAG_ACTIVE, MattingParams, NONE, Step, TILE, TILE_PIXELS, gpu_error, scalar,
 };
 use crate::matting::gpu::{GpuPlane, upload_words};
 
@@ -73,26 +72,27 @@ impl LevelGpu {
         }
     }
 
+    /// The level's buffers by their WGSL names, `init` starting x.
     pub(super) fn buffers<'a>(
         &'a self,
         dense: &'a Dense,
         init: &'a wgpu::Buffer,
-    ) -> LevelBuffers<'a> {
-        LevelBuffers {
-            image_dense: &dense.image,
-            trimap: &dense.trimap,
-            init,
-            map: &self.map,
-            img: &self.img,
-            win: &self.win,
-            wa: &self.wa,
-            x: &self.x,
-            r: &self.r,
-            dir: &self.dir,
-            q: &self.q,
-            invdiag: &self.invdiag,
-            red: &self.red,
-        }
+    ) -> [(&'static str, &'a wgpu::Buffer); 13] {
+        [
+            ("image_dense", &dense.image),
+            ("trimap", &dense.trimap),
+            ("init", init),
+            ("map", &self.map),
+            ("img", &self.img),
+            ("win", &self.win),
+            ("wa", &self.wa),
+            ("x", &self.x),
+            ("r", &self.r),
+            ("dir", &self.dir),
+            ("q", &self.q),
+            ("invdiag", &self.invdiag),
+            ("red", &self.red),
+        ]
     }
 
     fn pixels(&self) -> u64 {
