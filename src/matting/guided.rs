@@ -3,11 +3,10 @@
 //! batches (`--refine guided`). Subsampling averages `scale x scale` blocks;
 //! box means drop the part of the window outside the image.
 
-use crate::Result;
-use crate::error::ensure;
-
 use super::gpu::{GpuPlane, GpuRgba};
 use super::{Engine, Plane};
+use crate::Result;
+use crate::error::ensure;
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::filter::{self, Border, FilterParams};
 use crate::kernels::guided::{self as kernel, COEFFS, GuidedParams, PRODUCTS, Step};
