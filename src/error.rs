@@ -124,9 +124,11 @@ macro_rules! bail {
     };
 }
 
-/// Returns `Err(Error::$kind(format!(...)))` unless `$cond` holds.
+/// Returns `Err(Error::$kind(format!(...)))` unless `$cond` holds (a NaN
+/// fails `x > 0.0`, which is why the negation is not simplified).
 macro_rules! ensure {
     ($cond:expr, $kind:ident, $($arg:tt)*) => {
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
         if !$cond {
             $crate::error::bail!($kind, $($arg)*);
         }

@@ -13,7 +13,7 @@ use image::{DynamicImage, ImageBuffer, Rgb};
 
 use super::{GlobalArgs, bail_input, input_error, note, open_gpu, warn};
 use u2cut::io::{Format, encode::encode, write_atomic};
-use u2cut::matting::cf::{self, CfOptions, TrimapError};
+use u2cut::matting::cf::{self, CfOptions};
 use u2cut::matting::{
     Engine, ForegroundOptions, Plane, Refined, TrimapOptions, foreground, rgb_words, trimap,
 };
@@ -179,10 +179,10 @@ pub fn run(global: &GlobalArgs, args: &MatteArgs) -> Result<()> {
     let (alpha, report) =
         match cf::estimate_alpha_cf(engine, &words, &trimap, init.as_ref(), &options) {
             Ok(v) => v,
-            Err(e) if e.is::<TrimapError>() => {
+            Err(e @ u2cut::Error::Trimap(_)) => {
                 return Err(input_error(e.context(format!("{flag} {}", path.display()))));
             }
-            Err(e) => return Err(e.context("closed-form matting")),
+            Err(e) => return Err(e.context("closed-form matting").into()),
         };
     let solve_s = start.elapsed().as_secs_f64();
     note(

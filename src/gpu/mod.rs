@@ -6,6 +6,7 @@ mod context;
 mod dispatch;
 mod pipelines;
 mod profiler;
+pub mod reflect;
 pub mod shaders;
 
 pub use context::{

@@ -49,7 +49,10 @@ pub const UPSAMPLE: Shader = shader!("upsample");
 pub const ELEMENTWISE: Shader = shader!("elementwise");
 pub const RESAMPLE: Shader = shader!("resample");
 pub const PIXELS: Shader = shader!("pixels");
-pub const MATTING: Shader = shader!("matting");
+pub const MATTING_PYRAMID: Shader = shader!("matting_pyramid");
+pub const MATTING_SETUP: Shader = shader!("matting_setup");
+pub const MATTING_LAPLACIAN: Shader = shader!("matting_laplacian");
+pub const MATTING_SOLVER: Shader = shader!("matting_solver");
 pub const MORPHOLOGY: Shader = shader!("morphology");
 pub const FILTER: Shader = shader!("filter");
 pub const MASKOPS: Shader = shader!("maskops");
@@ -71,7 +74,10 @@ pub const ALL: &[Shader] = &[
     ELEMENTWISE,
     RESAMPLE,
     PIXELS,
-    MATTING,
+    MATTING_PYRAMID,
+    MATTING_SETUP,
+    MATTING_LAPLACIAN,
+    MATTING_SOLVER,
     MORPHOLOGY,
     FILTER,
     MASKOPS,
@@ -117,6 +123,10 @@ const SHARED: &[(&str, &str)] = &[
     (
         "shared/conv_subgroup_body.wgsl",
         include_str!("../../shaders/shared/conv_subgroup_body.wgsl"),
+    ),
+    (
+        "shared/matting_layout.wgsl",
+        include_str!("../../shaders/shared/matting_layout.wgsl"),
     ),
 ];
 

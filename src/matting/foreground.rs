@@ -5,11 +5,12 @@
 //! to a few 8-bit levels where alpha > 0.1). The first level starts from the
 //! mean colours of alpha > 0.9 and alpha < 0.1, as the CPU version does.
 
-use anyhow::{Result, ensure};
 use image::Rgb32FImage;
 
 use super::gpu::{GpuColors, GpuPlane, GpuRgba};
 use super::{Engine, Plane};
+use crate::Result;
+use crate::error::ensure;
 use crate::gpu::{GpuContext, groups_for};
 use crate::kernels::foreground::{self as kernel, Buffers, ForegroundParams, Packed, Step};
 
@@ -92,6 +93,7 @@ pub fn estimate_gpu(
 ) -> Result<GpuColors> {
     ensure!(
         image.size() == alpha.size(),
+        Input,
         "alpha and image differ in size"
     );
     let full = image.size();

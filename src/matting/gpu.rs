@@ -1,11 +1,11 @@
 //! Images on the GPU as the matting passes read them, and recording
 //! dispatch lists that repeat.
 
-use anyhow::{Context as _, Result};
 use image::Rgb32FImage;
 use wgpu::util::DeviceExt as _;
 
 use super::Plane;
+use crate::Result;
 use crate::gpu::GpuContext;
 use crate::kernels::foreground::{Packed, unpack};
 
@@ -26,11 +26,8 @@ pub(crate) fn upload_words(ctx: &GpuContext, label: &str, words: &[u32]) -> wgpu
 
 /// Reads `len` u32 words of `buffer` back.
 pub(crate) fn read_words(ctx: &GpuContext, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<u32>> {
-    Ok(bytemuck::pod_collect_to_vec(&ctx.read_bytes(
-        buffer,
-        0,
-        len as u64 * 4,
-    )?))
+    let bytes = ctx.read_bytes(buffer, 0, len as u64 * 4)?;
+    Ok(bytemuck::pod_collect_to_vec(&bytes))
 }
 
 /// A one-channel f32 image on the GPU (mask, trimap, alpha), row-major.
@@ -123,6 +120,6 @@ impl GpuColors {
         let words = read_words(ctx, &self.buffer, 2 * n)?;
         let packed: &[Packed] = bytemuck::cast_slice(&words);
         let data: Vec<f32> = packed.iter().flat_map(|&p| unpack(p)).collect();
-        Rgb32FImage::from_raw(self.width, self.height, data).context("colour buffer size")
+        Ok(Rgb32FImage::from_raw(self.width, self.height, data).expect("three values a pixel"))
     }
 }

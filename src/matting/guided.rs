@@ -3,10 +3,10 @@
 //! batches (`--refine guided`). Subsampling averages `scale x scale` blocks;
 //! box means drop the part of the window outside the image.
 
-use anyhow::{Result, ensure};
-
 use super::gpu::{GpuPlane, GpuRgba};
 use super::{Engine, Plane};
+use crate::Result;
+use crate::error::ensure;
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::filter::{self, Border, FilterParams};
 use crate::kernels::guided::{self as kernel, COEFFS, GuidedParams, PRODUCTS, Step};
@@ -47,8 +47,12 @@ impl GuidedOptions {
     }
 
     fn check(&self) -> Result<()> {
-        ensure!(self.scale >= 1, "guided filter scale must be at least 1");
-        ensure!(self.eps > 0.0, "guided filter eps must be positive");
+        ensure!(
+            self.scale >= 1,
+            Input,
+            "guided filter scale must be at least 1"
+        );
+        ensure!(self.eps > 0.0, Input, "guided filter eps must be positive");
         Ok(())
     }
 }
@@ -75,7 +79,11 @@ pub fn guided_gpu(
     options: &GuidedOptions,
 ) -> Result<GpuPlane> {
     options.check()?;
-    ensure!(image.size() == mask.size(), "mask and image differ in size");
+    ensure!(
+        image.size() == mask.size(),
+        Input,
+        "mask and image differ in size"
+    );
     let p = options.params(mask.size());
     let boxes = options.boxes(&p);
     let plane = u64::from(p.sub_width) * u64::from(p.sub_height) * 4;

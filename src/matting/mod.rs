@@ -19,7 +19,6 @@ pub mod guided;
 pub mod morph;
 pub mod trimap;
 
-use anyhow::{Result, ensure};
 use image::{GrayImage, Rgb32FImage, RgbImage, RgbaImage};
 
 pub use cf::{CfOptions, CfReport};
@@ -29,6 +28,7 @@ pub use guided::GuidedOptions;
 pub use trimap::TrimapOptions;
 
 use crate::gpu::GpuContext;
+use crate::{Error, Result, error::ensure};
 
 /// Where a matting step runs.
 #[derive(Clone, Copy)]
@@ -179,6 +179,7 @@ pub fn refine(
 ) -> Result<Refined> {
     ensure!(
         image.dimensions() == mask.dimensions(),
+        Input,
         "the mask is {}x{}, the image {}x{}",
         mask.width(),
         mask.height(),
@@ -202,7 +203,7 @@ pub fn refine(
                     let tri = trimap::trimap_gpu(ctx, &gmask, &options.trimap)?;
                     match cf::solve_gpu(ctx, &img, &tri, Some(&gmask), &options.cf) {
                         Ok((alpha, report)) => (alpha, Some(report)),
-                        Err(e) if e.is::<cf::TrimapError>() => return Ok(plain(mask)),
+                        Err(Error::Trimap(_)) => return Ok(plain(mask)),
                         Err(e) => return Err(e),
                     }
                 }
@@ -225,7 +226,7 @@ pub fn refine(
                     let tri = trimap::trimap_cpu(&mask, &options.trimap);
                     match cf::solve_cpu(&words, &tri, Some(&mask), &options.cf) {
                         Ok((alpha, report)) => (alpha, Some(report)),
-                        Err(e) if e.is::<cf::TrimapError>() => return Ok(plain(mask)),
+                        Err(Error::Trimap(_)) => return Ok(plain(mask)),
                         Err(e) => return Err(e),
                     }
                 }

@@ -10,10 +10,9 @@
 //! src(x + j - w/2, y + i - h/2) over the element's (i, j); dilation the
 //! maximum over the same (unreflected) element.
 
-use anyhow::Result;
-
 use super::gpu::GpuPlane;
 use super::{Engine, Plane};
+use crate::Result;
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::components::{self, ComponentParams};
 use crate::kernels::filter::{self, FilterParams};

@@ -5,11 +5,10 @@
 //! 1), everything else unknown (128). rembg passes `structure=None` when
 //! the size is 0, which scipy takes as the 3x3 cross.
 
-use anyhow::Result;
-
 use super::gpu::GpuPlane;
 use super::morph::{self, Border, Element, MorphOp};
 use super::{Engine, Plane};
+use crate::Result;
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::maskops::{MaskOp, MaskParams};
 

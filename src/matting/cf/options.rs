@@ -1,0 +1,75 @@
+//! The solver's settings.
+
+use crate::Result;
+use crate::error::ensure;
+
+/// Solver settings. The defaults reach pymatting's alpha within its 8-bit
+/// rounding on the lemur.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CfOptions {
+    /// Regularization of the window covariances (pymatting: 1e-7).
+    pub epsilon: f32,
+    /// Each level stops once |r| <= tolerance |b| (pymatting's rtol; it
+    /// uses 1e-7 with a much stronger preconditioner).
+    pub tolerance: f32,
+    /// At most this many iterations per level.
+    pub max_iterations: u32,
+    /// Iterations recorded per submit, between convergence checks (GPU).
+    pub check_every: u32,
+    /// Pyramid levels including the full size; None = halve while the
+    /// longer side stays >= 128 and the shorter >= 16.
+    pub levels: Option<u32>,
+}
+
+impl Default for CfOptions {
+    fn default() -> Self {
+        Self {
+            epsilon: 1e-7,
+            tolerance: 1e-6,
+            max_iterations: 5000,
+            check_every: 32,
+            levels: None,
+        }
+    }
+}
+
+impl CfOptions {
+    pub(super) fn check(&self) -> Result<()> {
+        ensure!(
+            self.epsilon > 0.0 && self.epsilon.is_finite(),
+            Input,
+            "matting epsilon must be positive (got {})",
+            self.epsilon
+        );
+        ensure!(
+            self.tolerance >= 0.0 && self.tolerance.is_finite(),
+            Input,
+            "matting tolerance must be >= 0 (got {})",
+            self.tolerance
+        );
+        ensure!(
+            self.check_every > 0,
+            Input,
+            "check_every must be at least 1"
+        );
+        ensure!(self.levels != Some(0), Input, "at least one pyramid level");
+        Ok(())
+    }
+
+    /// Level sizes, finest first.
+    pub fn level_sizes(&self, width: u32, height: u32) -> Vec<(u32, u32)> {
+        let mut sizes = vec![(width, height)];
+        loop {
+            let (w, h) = *sizes.last().expect("one level");
+            let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+            let more = match self.levels {
+                Some(n) => (sizes.len() as u32) < n && cw >= 3 && ch >= 3,
+                None => cw.max(ch) >= 128 && cw.min(ch) >= 16,
+            };
+            if !more {
+                return sizes;
+            }
+            sizes.push((cw, ch));
+        }
+    }
+}

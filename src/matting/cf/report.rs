@@ -1,0 +1,80 @@
+//! The solver's account of each pyramid level.
+
+/// Why a level stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// |r| <= tolerance |b|.
+    Converged,
+    /// Stopped at max_iterations before converging.
+    IterationCap,
+    /// p.Ap <= 0 or a non-finite residual (should not happen: L_U is
+    /// positive definite; reported rather than hidden).
+    Breakdown,
+    /// No unknown pixels at this level: nothing to solve.
+    Nothing,
+}
+
+/// One pyramid level's account.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LevelReport {
+    pub width: u32,
+    pub height: u32,
+    /// Unknown pixels (CPU) or pixels of active tiles (GPU) worked on.
+    pub active_pixels: u64,
+    pub iterations: u32,
+    /// |r| / |b| at the end (0 when b = 0).
+    pub residual: f32,
+    pub status: Status,
+}
+
+impl LevelReport {
+    /// A level of `width x height` with `active_pixels` to solve, before
+    /// any iteration (what stays when there are none).
+    pub(super) fn start(width: u32, height: u32, active_pixels: u64) -> Self {
+        Self {
+            width,
+            height,
+            active_pixels,
+            iterations: 0,
+            residual: 0.0,
+            status: Status::Nothing,
+        }
+    }
+}
+
+/// The solver's account, coarsest level first.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct CfReport {
+    pub levels: Vec<LevelReport>,
+}
+
+impl CfReport {
+    /// The full-size level's status.
+    pub fn status(&self) -> Status {
+        self.levels.last().map_or(Status::Nothing, |l| l.status)
+    }
+
+    /// Whether the full-size level stopped before converging.
+    pub fn stopped_early(&self) -> bool {
+        matches!(self.status(), Status::IterationCap | Status::Breakdown)
+    }
+
+    pub fn iterations(&self) -> u32 {
+        self.levels.iter().map(|l| l.iterations).sum()
+    }
+
+    /// One line: iterations and final residual per level.
+    pub fn summary(&self) -> String {
+        self.levels
+            .iter()
+            .map(|l| {
+                format!(
+                    "{}x{}: {} iterations, |r|/|b| = {:.1e} ({:?})",
+                    l.width, l.height, l.iterations, l.residual, l.status
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
