@@ -30,7 +30,8 @@ pub struct Shader {
 }
 
 /// What the prelude of a family's source declares: the choices between
-/// its variants. Part of the pipeline cache's key, with the [`Shader`].
+/// its variants. Part of [`Shader`], so the pipeline cache, keyed by
+/// shader, compiles each variant apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Variant {
     /// The storage type of activations, `alias act = f32;` (or `f16`,
@@ -68,14 +69,17 @@ impl Variant {
     }
 }
 
+/// `shader!("name")`, or `shader!("name", matrix = 8)` for a family built
+/// on cooperative matrices (of that size unless [`Shader::with_matrix`]
+/// says otherwise): f32 storage.
 macro_rules! shader {
     ($name:literal) => {
-        shader!($name, None)
+        shader!(@ $name, None)
     };
     ($name:literal, matrix = $size:literal) => {
-        shader!($name, Some($size))
+        shader!(@ $name, Some($size))
     };
-    ($name:literal, $matrix:expr) => {
+    (@ $name:literal, $matrix:expr) => {
         Shader {
             name: $name,
             raw: include_str!(concat!("../../shaders/", $name, ".wgsl")),

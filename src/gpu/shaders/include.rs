@@ -102,9 +102,14 @@ mod tests {
         ("shared/a.wgsl", "//#include \"shared/c.wgsl\"\nfn a() {}"),
         ("shared/b.wgsl", "//#include \"shared/c.wgsl\"\nfn b() {}"),
         ("shared/c.wgsl", "fn c() {}"),
+        ("shared/d.wgsl", "//#include \"shared/gone.wgsl\""),
         ("shared/loop1.wgsl", "//#include \"shared/loop2.wgsl\""),
         ("shared/loop2.wgsl", "  //#include \"shared/loop1.wgsl\""),
     ];
+
+    fn error(entry: &str, text: &str) -> IncludeError {
+        expand(entry, text, FILES).unwrap_err()
+    }
 
     #[test]
     fn nested_includes_expand_once_each_at_the_first() {
@@ -114,33 +119,31 @@ mod tests {
     }
 
     #[test]
-    fn a_cycle_is_an_error_naming_the_chain() {
-        let err = expand("k.wgsl", "//#include \"shared/loop1.wgsl\"", FILES).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "include cycle: k.wgsl -> shared/loop1.wgsl -> shared/loop2.wgsl -> shared/loop1.wgsl"
-        );
+    fn a_cycle_or_a_missing_file_is_an_error_naming_the_chain() {
+        for (include, message) in [
+            (
+                "shared/loop1.wgsl",
+                "include cycle: k.wgsl -> shared/loop1.wgsl -> shared/loop2.wgsl -> shared/loop1.wgsl",
+            ),
+            (
+                "shared/d.wgsl",
+                "k.wgsl -> shared/d.wgsl includes shared/gone.wgsl, which is not a built-in shared file",
+            ),
+        ] {
+            let text = format!("//#include \"{include}\"");
+            assert_eq!(error("k.wgsl", &text).to_string(), message);
+        }
     }
 
     #[test]
     fn an_entry_including_itself_is_a_cycle() {
-        let err = expand("shared/c.wgsl", "//#include \"shared/c.wgsl\"", FILES).unwrap_err();
+        let err = error("shared/c.wgsl", "//#include \"shared/c.wgsl\"");
         assert!(matches!(err, IncludeError::Cycle { .. }), "{err}");
     }
 
     #[test]
-    fn a_missing_file_is_named_with_its_includer() {
-        let files = &[("shared/a.wgsl", "//#include \"shared/gone.wgsl\"")];
-        let err = expand("k.wgsl", "//#include \"shared/a.wgsl\"", files).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "k.wgsl -> shared/a.wgsl includes shared/gone.wgsl, which is not a built-in shared file"
-        );
-    }
-
-    #[test]
     fn an_unquoted_path_is_an_error() {
-        let err = expand("k.wgsl", "//#include shared/c.wgsl", FILES).unwrap_err();
+        let err = error("k.wgsl", "//#include shared/c.wgsl");
         assert!(matches!(err, IncludeError::Malformed { .. }), "{err}");
     }
 }
