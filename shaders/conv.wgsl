@@ -3,9 +3,7 @@
 // The body is shared/conv_direct.wgsl.
 
 //#include "shared/tensor.wgsl"
-//#include "shared/bilinear.wgsl"
 //#include "shared/conv_params.wgsl"
-//#include "shared/conv_rows.wgsl"
 //#include "shared/conv_direct.wgsl"
 
 // Quad q of one channel's weights from w: vec4 w + 4k + q for tap k.

@@ -17,20 +17,12 @@
 // (NVIDIA). The sums go through workgroup memory to the epilogue (bias,
 // ReLU, residual), one pixel per invocation.
 //
-// S is 8 in this text; src/gpu/shaders.rs makes the S = 16 variant by
-// replacing `coop_mat8x8` and the constant.
-
-enable f16;
-enable wgpu_cooperative_matrix;
+// The prelude (src/gpu/shaders.rs, Variant) declares S, the tile types
+// AMat, BMat (S x S f16) and CMat (S x S f32), and enables f16 and the
+// cooperative matrices.
 
 //#include "shared/tensor.wgsl"
-//#include "shared/bilinear.wgsl"
 //#include "shared/conv_params.wgsl"
-
-const S: u32 = 8u;
-alias AMat = coop_mat8x8<f16, A>;
-alias BMat = coop_mat8x8<f16, B>;
-alias CMat = coop_mat8x8<f32, C>;
 
 const BM: u32 = 64u;
 const BN: u32 = 32u;

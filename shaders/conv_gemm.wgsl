@@ -19,7 +19,6 @@
 // per step cost more than the reuse gains (BENCHMARKS.md).
 
 //#include "shared/tensor.wgsl"
-//#include "shared/bilinear.wgsl"
 //#include "shared/conv_params.wgsl"
 
 // Pixels (4 or 8) and channel quads (2 or 4) per invocation.

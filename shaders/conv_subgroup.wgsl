@@ -9,12 +9,7 @@
 // The body is shared/conv_subgroup_body.wgsl; this file reads the weights
 // from the storage buffer, so it takes any layer.
 
-//#include "shared/tensor.wgsl"
-//#include "shared/bilinear.wgsl"
 //#include "shared/conv_params.wgsl"
-//#include "shared/conv_rows.wgsl"
-//#include "shared/conv_direct.wgsl"
-//#include "shared/lane_rows.wgsl"
 //#include "shared/conv_subgroup_body.wgsl"
 
 fn weight(from_b: bool, i: u32) -> vec4<f32> {

@@ -12,12 +12,6 @@
 // say where they begin in it. The host uses this kernel only where each
 // view's weights fit in a window (3x3: up to 113 channels per view).
 
-//#include "shared/tensor.wgsl"
-//#include "shared/bilinear.wgsl"
-//#include "shared/conv_params.wgsl"
-//#include "shared/conv_rows.wgsl"
-//#include "shared/conv_direct.wgsl"
-//#include "shared/lane_rows.wgsl"
 //#include "shared/conv_subgroup_body.wgsl"
 
 // 64 KiB each: vec4s, so the uniform layout has no padding.

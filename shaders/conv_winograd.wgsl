@@ -19,7 +19,6 @@
 // channels) lives in `m0` .. `m3`.
 
 //#include "shared/tensor.wgsl"
-//#include "shared/bilinear.wgsl"
 //#include "shared/conv_params.wgsl"
 //#include "shared/conv_rows.wgsl"
 //#include "shared/lane_rows.wgsl"

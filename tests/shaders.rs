@@ -1,6 +1,6 @@
 //! Every WGSL file is parsed and validated by naga: no GPU needed.
 
-use u2cut::gpu::shaders;
+use u2cut::gpu::shaders::{self, Shader};
 use u2cut::kernels::Precision;
 
 fn validate(name: &str, source: &str) {
@@ -19,25 +19,42 @@ fn validate(name: &str, source: &str) {
     });
 }
 
-#[test]
-fn every_shader_validates() {
-    for shader in shaders::ALL {
-        validate(shader.name, &shader.source());
-        if shader.has_act() {
-            let f16 = shader.storing(Precision::F16);
-            validate(&format!("{} (f16)", shader.name), &f16.source());
+/// Every variant the host can ask for: f32, f16 where the family stores
+/// activations, and 8 x 8 and 16 x 16 cooperative matrices where it is
+/// built on them.
+fn variants(shader: Shader) -> Vec<Shader> {
+    let precisions: &[Precision] = if shader.has_act() {
+        &[Precision::F32, Precision::F16]
+    } else {
+        &[Precision::F32]
+    };
+    let matrices: &[u32] = if shader.variant.matrix.is_some() {
+        &[8, 16]
+    } else {
+        &[]
+    };
+    let mut out = Vec::new();
+    for &precision in precisions {
+        let shader = shader.storing(precision);
+        if matrices.is_empty() {
+            out.push(shader);
         }
+        out.extend(matrices.iter().map(|&size| shader.with_matrix(size)));
     }
+    out
 }
 
-/// conv_coop.wgsl is written for 8 x 8 matrices; NVIDIA's are 16 x 16.
 #[test]
-fn the_coop_conv_validates_on_16x16_matrices() {
-    for precision in [Precision::F32, Precision::F16] {
-        let shader = shaders::CONV_COOP.with_matrix(16).storing(precision);
-        let source = shader.source();
-        assert!(source.contains("coop_mat16x16") && !source.contains("coop_mat8x8"));
-        validate(&format!("conv_coop 16x16 ({precision:?})"), &source);
+fn every_shader_validates_in_every_variant() {
+    for &family in shaders::ALL {
+        for shader in variants(family) {
+            let v = shader.variant;
+            let name = match v.matrix {
+                Some(s) => format!("{} ({}, {s}x{s})", shader.name, v.precision.name()),
+                None => format!("{} ({})", shader.name, v.precision.name()),
+            };
+            validate(&name, &shader.source());
+        }
     }
 }
 

@@ -31,8 +31,10 @@
 // only where no lane that goes on needs them: past the last tile
 // (conv.wgsl), or with the whole subgroup (conv_subgroup.wgsl), which on
 // small layers skips llvmpipe's idle SIMD groups.
-// Needs shared/tensor.wgsl, shared/bilinear.wgsl, shared/conv_params.wgsl,
-// shared/conv_rows.wgsl.
+
+//#include "shared/tensor.wgsl"
+//#include "shared/conv_params.wgsl"
+//#include "shared/conv_rows.wgsl"
 
 const PX: u32 = 8u;
 

@@ -2,7 +2,9 @@
 // conv_subgroup.wgsl, conv_gemm.wgsl, conv_coop.wgsl), so one set of packed
 // weights and one params struct serve each. Keep in sync with
 // src/kernels/conv.rs (ConvParams).
-// Needs shared/tensor.wgsl and shared/bilinear.wgsl.
+
+//#include "shared/tensor.wgsl"
+//#include "shared/bilinear.wgsl"
 
 struct ConvParams {
     a: View,

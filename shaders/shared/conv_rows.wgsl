@@ -1,6 +1,8 @@
 // Loading rows of a conv's input (the direct kernels, conv_winograd.wgsl):
 // element by element with zeros outside the image, or four at a time.
-// Needs shared/tensor.wgsl, shared/bilinear.wgsl, shared/conv_params.wgsl.
+
+//#include "shared/bilinear.wgsl"
+//#include "shared/conv_params.wgsl"
 
 // Vector loads: 1 when every row starts at a multiple of 4 elements (width
 // divisible by 4, and a's too when UP_A = 2), so 4 neighbouring inputs are

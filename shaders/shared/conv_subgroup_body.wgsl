@@ -6,8 +6,12 @@
 // channels.
 // Needs subgroups of 8 to WG lanes, all active at every broadcast and
 // shuffle.
-// Needs shared/tensor.wgsl, shared/bilinear.wgsl, shared/conv_params.wgsl,
-// shared/conv_rows.wgsl, shared/conv_direct.wgsl, shared/lane_rows.wgsl.
+
+//#include "shared/tensor.wgsl"
+//#include "shared/conv_params.wgsl"
+//#include "shared/conv_rows.wgsl"
+//#include "shared/conv_direct.wgsl"
+//#include "shared/lane_rows.wgsl"
 
 // The 36 weight vec4s from w (through the entry file's `weight`): lane i
 // loads vec4 8j + i and broadcast8 hands it to all as l{j}[i], so quad q

@@ -8,8 +8,10 @@
 // a loop over the SIMD lanes, the subgroup conv kernel loads one row per
 // channel and lane instead of three (BENCHMARKS.md). Needs subgroups of
 // at least 2 lanes, every lane active at the shuffles.
-// Needs shared/tensor.wgsl, shared/bilinear.wgsl, shared/conv_params.wgsl,
-// shared/conv_rows.wgsl.
+
+//#include "shared/tensor.wgsl"
+//#include "shared/conv_params.wgsl"
+//#include "shared/conv_rows.wgsl"
 
 // Lanes in this invocation's subgroup.
 var<private> lanes: u32;

@@ -1,7 +1,9 @@
-// Workgroup sums for kernels that reduce (dot products, means). Include after
-// shared/tensor.wgsl (it needs WG). Every invocation of the workgroup must
-// call `workgroup_sum` in uniform control flow: invocations with nothing to
-// add pass zeros instead of returning early.
+// Workgroup sums for kernels that reduce (dot products, means). Every
+// invocation of the workgroup must call `workgroup_sum` in uniform control
+// flow: invocations with nothing to add pass zeros instead of returning
+// early.
+
+//#include "shared/tensor.wgsl"
 
 var<workgroup> reduce_scratch: array<vec4<f32>, WG>;
 

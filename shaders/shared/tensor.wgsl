@@ -22,10 +22,9 @@ struct SpatialParams {
 
 const WG: u32 = 64u;
 
-// How the network kernels store activations: `array<act>`. Their f16
-// variant is this text with `act = f16` (src/gpu/shaders.rs); arithmetic
-// stays f32 in both, converting on every load and store.
-alias act = f32;
+// The network kernels store activations as `array<act>`, where `act` is
+// f32 or f16 as the prelude declares it (src/gpu/shaders.rs, Variant);
+// arithmetic stays f32 in both, converting on every load and store.
 
 fn view_index(v: View, n: u32, c: u32, p: u32) -> u32 {
     return (n * v.c_total + v.c_offset + c) * v.plane + p;

@@ -5,6 +5,7 @@ mod buffers;
 mod context;
 mod dispatch;
 mod pipelines;
+mod precision;
 mod profiler;
 pub mod reflect;
 pub mod shaders;
@@ -14,4 +15,5 @@ pub use context::{
     list_adapters,
 };
 pub use dispatch::{Dispatch, DispatchBuilder, WORKGROUP, groups_for};
+pub use precision::Precision;
 pub use profiler::{Profile, TimingSource};

@@ -1,6 +1,5 @@
-//! Compiled compute pipelines, built once per (shader in its storage
-//! precision and matrix size, entry point, override constants) and shared
-//! by every plan on the device.
+//! Compiled compute pipelines, built once per (shader in its variant,
+//! entry point, override constants) and shared by every plan on the device.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};

@@ -19,6 +19,10 @@ pub mod upsample;
 
 use bytemuck::{Pod, Zeroable};
 
+// Defined in gpu, whose shader variants it selects; the kernels take it,
+// so callers find it here too.
+pub use crate::gpu::Precision;
+
 /// A range of channels of an NCHW f32 tensor, `View` in
 /// shaders/shared/tensor.wgsl (keep in sync). Element (n, c, p) of the view
 /// lives at `((n * c_total + c_offset + c) * plane + p)`.
@@ -109,40 +113,6 @@ pub struct Bound<'a> {
 /// Bytes of `elements` f32 values.
 pub(crate) fn f32_bytes(elements: u64) -> u64 {
     elements * 4
-}
-
-/// How the network's activations are stored on the GPU. Arithmetic is f32
-/// either way; with `F16` every activation tensor is stored as f16 (half
-/// the memory and traffic), except the network's input and its sigmoid
-/// outputs, which stay f32. Weights stay f32.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    #[default]
-    F32,
-    F16,
-}
-
-impl Precision {
-    /// Bytes of one stored activation.
-    pub fn element_bytes(self) -> u64 {
-        match self {
-            Precision::F32 => 4,
-            Precision::F16 => 2,
-        }
-    }
-
-    /// Bytes of `elements` activations.
-    pub fn bytes(self, elements: u64) -> u64 {
-        elements * self.element_bytes()
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Precision::F32 => "f32",
-            Precision::F16 => "f16",
-        }
-    }
 }
 
 /// Outputs per invocation of the pooling and resizing kernels, adjacent
