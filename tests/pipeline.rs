@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use image::{GrayImage, Rgba, RgbaImage};
 use u2cut::model::U2NetConfig;
-use u2cut::pipeline::{self, Event, Opened, Outcome, Steps, Summary};
+use u2cut::pipeline::{self, Event, Opened, Outcome, StageTimes, Steps};
 use u2cut::remove::{Options, Product, Removed};
 use u2cut::{Error, Model, Network, Remover, Result};
 
@@ -119,17 +119,29 @@ fn images(n: usize) -> Vec<RgbaImage> {
     (0..n).map(image).collect()
 }
 
-/// Runs `steps` on its images; the events in the order delivered.
+/// Masks, with `threads` decoder and encoder threads.
+fn options(threads: usize, ordered: bool) -> pipeline::Options {
+    pipeline::Options {
+        product: Product::Mask,
+        threads,
+        ordered,
+        ..pipeline::Options::default()
+    }
+}
+
+/// Runs `steps` on its images, which must not stop it; the events in the
+/// order delivered.
 fn run(
     remover: &Remover,
     options: &pipeline::Options,
     steps: &Memory,
-) -> (Vec<Event<usize, GrayImage>>, Summary) {
+) -> (Vec<Event<usize, GrayImage>>, StageTimes) {
     let mut events = Vec::new();
     let summary = pipeline::run(remover, options, 0..steps.images.len(), &steps, |e| {
         events.push(e)
     });
-    (events, summary)
+    assert!(summary.stopped.is_none(), "{:?}", summary.stopped);
+    (events, summary.times)
 }
 
 fn mask(event: &Event<usize, GrayImage>) -> &GrayImage {
@@ -152,14 +164,7 @@ fn ordered_runs_deliver_in_input_order() {
             .collect(),
         ..Memory::default()
     };
-    let options = pipeline::Options {
-        product: Product::Mask,
-        threads: 4,
-        ordered: true,
-        ..pipeline::Options::default()
-    };
-    let (events, summary) = run(&remover, &options, &steps);
-    assert!(summary.stopped.is_none(), "{:?}", summary.stopped);
+    let (events, t) = run(&remover, &options(4, true), &steps);
     let order: Vec<usize> = events.iter().map(|e| e.index).collect();
     assert_eq!(order, (0..n).collect::<Vec<_>>());
     let want = remover.process(&steps.images, Product::Mask).unwrap();
@@ -167,7 +172,6 @@ fn ordered_runs_deliver_in_input_order() {
         assert_eq!(e.item, e.index);
         assert_eq!(mask(e), &w.mask, "input {}", e.item);
     }
-    let t = summary.times;
     assert!(t.gpu > Duration::ZERO && t.gpu <= t.wall, "{t:?}");
     assert!(
         t.decode > Duration::ZERO && t.encode > Duration::ZERO,
@@ -187,13 +191,7 @@ fn per_input_errors_leave_the_others_done() {
         unwritable: vec![4],
         ..Memory::default()
     };
-    let options = pipeline::Options {
-        product: Product::Mask,
-        threads: 3,
-        ..pipeline::Options::default()
-    };
-    let (mut events, summary) = run(&remover, &options, &steps);
-    assert!(summary.stopped.is_none(), "{:?}", summary.stopped);
+    let (mut events, _) = run(&remover, &options(3, false), &steps);
     events.sort_by_key(|e| e.index);
     assert_eq!(events.len(), n);
     for e in &events {
@@ -231,15 +229,16 @@ fn the_memory_budget_bounds_the_images_in_flight() {
             ..Memory::default()
         };
         let options = pipeline::Options {
-            product: Product::Mask,
-            threads: 4,
             memory_budget: budget,
-            ..pipeline::Options::default()
+            ..options(4, false)
         };
-        let (events, summary) = run(&remover, &options, &steps);
-        assert!(summary.stopped.is_none(), "{:?}", summary.stopped);
+        let (events, _) = run(&remover, &options, &steps);
         assert_eq!(events.len(), n);
-        events.iter().for_each(|e| _ = mask(e));
+        assert!(
+            events
+                .iter()
+                .all(|e| matches!(e.outcome, Outcome::Done { .. }))
+        );
         let seen = steps.most_in_flight.load(Ordering::SeqCst);
         assert!(seen <= most, "budget {budget}: {seen} images in flight");
         assert_eq!(steps.in_flight.load(Ordering::SeqCst), 0);
@@ -251,21 +250,14 @@ fn the_memory_budget_bounds_the_images_in_flight() {
 #[test]
 fn gpu_results_match_their_inputs() {
     let Some(ctx) = common::gpu() else { return };
-    let n = 6;
-    let gpu = remover(tiny_network(Some(&ctx)), 4);
+    let n = 5;
+    let gpu = remover(tiny_network(Some(&ctx)), 2);
     let steps = Memory {
         images: images(n),
         ..Memory::default()
     };
-    let options = pipeline::Options {
-        product: Product::Mask,
-        threads: 2,
-        ordered: true,
-        ..pipeline::Options::default()
-    };
-    let (events, summary) = run(&gpu, &options, &steps);
-    assert!(summary.stopped.is_none(), "{:?}", summary.stopped);
-    let want = remover(tiny_network(None), 4)
+    let (events, _) = run(&gpu, &options(2, true), &steps);
+    let want = remover(tiny_network(None), 2)
         .process(&steps.images, Product::Mask)
         .unwrap();
     assert_eq!(events.len(), n);

@@ -200,7 +200,7 @@ pub fn run<S: Steps>(
     options: &Options,
     inputs: impl Iterator<Item = S::Item> + Send,
     steps: &S,
-    mut deliver: impl FnMut(EventOf<S>),
+    mut deliver: impl FnMut(Event<S::Item, S::Output>),
 ) -> Summary {
     let start = Instant::now();
     let batch = match remover.batch() {
