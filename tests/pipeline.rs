@@ -1,6 +1,7 @@
 //! The library's batch pipeline with steps of the tests' own: results
 //! matched to their inputs, input order kept when asked for, per-input
-//! errors, and the memory budget bounding the images in flight. A tiny
+//! errors, the memory budget bounding the images in flight, a stream
+//! source answered without waiting for a full batch. A tiny
 //! random U²-Net on the CPU references (bit-exact, no GPU needed), and once
 //! on the GPU.
 
@@ -92,7 +93,7 @@ impl<'a> Steps for &'a Memory {
     type Opened = Counted<'a>;
     type Output = GrayImage;
 
-    fn open(&self, &i: &usize) -> Result<Counted<'a>> {
+    fn open(&self, &mut i: &mut usize) -> Result<Counted<'a>> {
         std::thread::sleep(self.delays.get(i).copied().unwrap_or_default());
         if self.bad.contains(&i) {
             return Err(Error::Input(format!("input {i} is unreadable")));
@@ -243,6 +244,37 @@ fn the_memory_budget_bounds_the_images_in_flight() {
         assert!(seen <= most, "budget {budget}: {seen} images in flight");
         assert_eq!(steps.in_flight.load(Ordering::SeqCst), 0);
     }
+}
+
+/// A stream with nothing to give yet (a server between requests): the
+/// GPU stage runs what it has rather than wait for a full batch, so each
+/// request is answered while the stream stays open.
+#[test]
+fn a_waiting_source_does_not_wait_for_a_full_batch() {
+    let remover = remover(tiny_network(None), 4);
+    let steps = Memory {
+        images: images(2),
+        ..Memory::default()
+    };
+    let (requests, source) = std::sync::mpsc::channel();
+    let (answer, answers) = std::sync::mpsc::channel();
+    let client = std::thread::spawn(move || {
+        for i in 0..2 {
+            requests.send(i).unwrap();
+            assert_eq!(answers.recv_timeout(Duration::from_secs(60)), Ok(i));
+        }
+    });
+    let summary = pipeline::run(
+        &remover,
+        &options(1, false),
+        source.into_iter(),
+        &&steps,
+        |e| {
+            let _ = answer.send(e.index);
+        },
+    );
+    client.join().expect("every request answered in time");
+    assert!(summary.stopped.is_none(), "{:?}", summary.stopped);
 }
 
 /// On the GPU, batched through the pipeline: each input gets its own mask,

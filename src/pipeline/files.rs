@@ -24,7 +24,7 @@ impl Steps for Files {
     type Opened = Header;
     type Output = ();
 
-    fn open(&self, job: &Job) -> Result<Header> {
+    fn open(&self, job: &mut Job) -> Result<Header> {
         job.open(self.max_pixels)
     }
 

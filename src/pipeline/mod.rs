@@ -13,8 +13,9 @@
 //!   [`Remover::batch`](crate::Remover::batch) images and runs each
 //!   through [`Remover::process`](crate::Remover::process). It runs full
 //!   batches, and partial ones only when no more images can come: the
-//!   decoders are done or held back (by the budget, or by the reorder
-//!   window) — fuller batches keep the GPU busier. A failed pass stops the
+//!   decoders are done, held back (by the budget, or by the reorder
+//!   window), or waiting for the iterator to yield (a stream with nothing
+//!   to give yet) — fuller batches keep the GPU busier. A failed pass stops the
 //!   run (the device is likely gone): the batch's inputs are reported
 //!   failed and no more are taken;
 //! - **encoders** ([`Options::threads`]) turn each result into the caller's
@@ -26,6 +27,8 @@
 //! the inputs still in flight when a GPU failure stops the run. Decoding
 //! and encoding overlap the GPU's work on the batch before.
 //!
+//! Files as `u2cut remove` has them ([`Files`]):
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //! use u2cut::io::{DEFAULT_MAX_PIXELS, Format, paths::Job};
@@ -35,13 +38,52 @@
 //! # fn jobs() -> Vec<Job> { Vec::new() }
 //! let remover = Remover::new(Network::cpu(Arc::new(Model::builtin())), Default::default());
 //! let files = Files { max_pixels: DEFAULT_MAX_PIXELS, format: Format::Png, quality: 90 };
-//! let summary = pipeline::run(&remover, &Options::default(), jobs().into_iter(), &files, |event| {
-//!     match event.outcome {
-//!         Outcome::Done { warning, .. } => println!("{} done {warning:?}", event.item.name()),
-//!         Outcome::BadInput(e) | Outcome::Failed(e) => eprintln!("{}: {e}", event.item.name()),
+//! let summary = pipeline::run(&remover, &Options::default(), jobs().into_iter(), &files, |e| {
+//!     match e.outcome {
+//!         Outcome::Done { warning, .. } => println!("{}: done {warning:?}", e.item.name()),
+//!         Outcome::BadInput(err) | Outcome::Failed(err) => eprintln!("{}: {err}", e.item.name()),
 //!     }
 //! });
 //! println!("GPU busy {:?} of {:?}", summary.times.gpu, summary.times.wall);
+//! ```
+//!
+//! Steps of one's own: raw frames in, masks out in input order.
+//!
+//! ```no_run
+//! use std::io::Write as _;
+//! use image::RgbaImage;
+//! use u2cut::pipeline::{self, Options, Outcome, Steps};
+//! use u2cut::remove::{Product, Removed};
+//!
+//! struct Frame {
+//!     number: u64,
+//!     pixels: RgbaImage,
+//! }
+//!
+//! struct Masks;
+//!
+//! impl Steps for Masks {
+//!     type Item = Frame;
+//!     type Opened = RgbaImage; // decoded already
+//!     type Output = Vec<u8>;
+//!
+//!     fn open(&self, frame: &mut Frame) -> u2cut::Result<RgbaImage> {
+//!         Ok(std::mem::take(&mut frame.pixels))
+//!     }
+//!
+//!     fn encode(&self, _: &Frame, removed: Removed) -> u2cut::Result<Vec<u8>> {
+//!         Ok(removed.mask.into_raw())
+//!     }
+//! }
+//!
+//! # fn run(remover: &u2cut::Remover, frames: impl Iterator<Item = Frame> + Send) {
+//! let options = Options { product: Product::Mask, ordered: true, ..Options::default() };
+//! let mut stdout = std::io::stdout().lock();
+//! pipeline::run(remover, &options, frames, &Masks, |e| match e.outcome {
+//!     Outcome::Done { output, .. } => stdout.write_all(&output).unwrap(),
+//!     Outcome::BadInput(err) | Outcome::Failed(err) => eprintln!("frame {}: {err}", e.item.number),
+//! });
+//! # }
 //! ```
 
 mod budget;
@@ -107,8 +149,10 @@ pub trait Steps: Sync {
     /// What encoding a result makes, delivered with the input's event.
     type Output: Send;
 
-    /// Opens an input; an error makes it an [`Outcome::BadInput`].
-    fn open(&self, item: &Self::Item) -> Result<Self::Opened>;
+    /// Opens an input; an error makes it an [`Outcome::BadInput`]. It may
+    /// take what it needs out of the item (a frame's pixels): the rest is
+    /// given back with the item's event.
+    fn open(&self, item: &mut Self::Item) -> Result<Self::Opened>;
 
     /// Encodes (or writes, or sends) an input's result; an error makes it
     /// an [`Outcome::Failed`].

@@ -44,6 +44,9 @@ struct Shared<'a, S: Steps, I> {
     clocks: Clocks,
     /// Set when the GPU stage failed: decoders stop taking inputs.
     stop: AtomicBool,
+    /// Set while a decoder waits for the iterator to yield: a stream (a
+    /// server's requests, frames from a pipe) that has nothing yet.
+    source_waits: AtomicBool,
 }
 
 type EventOf<S> = Event<<S as Steps>::Item, <S as Steps>::Output>;
@@ -55,14 +58,14 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
         events: Sender<EventOf<S>>,
     ) {
         while !self.stop.load(Ordering::Relaxed) {
-            let Some((index, item)) = self.inputs.lock().unwrap().next() else {
+            let Some((index, mut item)) = self.next_input() else {
                 return;
             };
             self.window.enter(index);
             if self.stop.load(Ordering::Relaxed) {
                 return;
             }
-            let loaded = self.load(&item);
+            let loaded = self.load(&mut item);
             let sent = match loaded {
                 Ok((image, permit)) => to_gpu
                     .send(Loaded {
@@ -86,8 +89,16 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
         }
     }
 
+    fn next_input(&self) -> Option<(usize, S::Item)> {
+        let mut inputs = self.inputs.lock().unwrap();
+        self.source_waits.store(true, Ordering::SeqCst);
+        let next = inputs.next();
+        self.source_waits.store(false, Ordering::SeqCst);
+        next
+    }
+
     /// Opens `item`, reserves its bytes, decodes it.
-    fn load(&self, item: &S::Item) -> Result<(RgbaImage, Permit<'_>)> {
+    fn load(&self, item: &mut S::Item) -> Result<(RgbaImage, Permit<'_>)> {
         let opened = self.clocks.time(Stage::Decode, || self.steps.open(item))?;
         let (w, h) = opened.dimensions();
         let bytes = u64::from(w) * u64::from(h) * self.options.bytes_per_pixel;
@@ -180,10 +191,13 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
         }
     }
 
-    /// Whether decoders wait (for the budget or the reorder window): the
-    /// images they hold back will not come until the GPU stage moves on.
+    /// Whether decoders wait: for the budget or the reorder window, whose
+    /// images will not come until the GPU stage moves on, or for the
+    /// source, which has none to give now.
     fn held_back(&self) -> bool {
-        self.budget.holds_back() || self.window.holds_back()
+        self.budget.holds_back()
+            || self.window.holds_back()
+            || self.source_waits.load(Ordering::SeqCst)
     }
 
     fn stop(&self) {
@@ -224,6 +238,7 @@ pub fn run<S: Steps>(
         window: Window::new(window),
         clocks: Clocks::default(),
         stop: AtomicBool::new(false),
+        source_waits: AtomicBool::new(false),
     };
     let shared = &shared;
     let stopped = std::thread::scope(|s| {
