@@ -71,6 +71,16 @@ struct Memory {
     most_in_flight: AtomicUsize,
 }
 
+impl Memory {
+    /// Steps on these images, none delayed or failing.
+    fn of(images: Vec<RgbaImage>) -> Self {
+        Self {
+            images,
+            ..Self::default()
+        }
+    }
+}
+
 struct Counted<'a> {
     image: RgbaImage,
     steps: &'a Memory,
@@ -158,13 +168,10 @@ fn mask(event: &Event<usize, GrayImage>) -> &GrayImage {
 fn ordered_runs_deliver_in_input_order() {
     let n = 11;
     let remover = remover(tiny_network(None), 3);
-    let steps = Memory {
-        images: images(n),
-        delays: (0..n)
-            .map(|i| Duration::from_millis(5 * (n - i) as u64))
-            .collect(),
-        ..Memory::default()
-    };
+    let mut steps = Memory::of(images(n));
+    steps.delays = (0..n)
+        .map(|i| Duration::from_millis(5 * (n - i) as u64))
+        .collect();
     let (events, t) = run(&remover, &options(4, true), &steps);
     let order: Vec<usize> = events.iter().map(|e| e.index).collect();
     assert_eq!(order, (0..n).collect::<Vec<_>>());
@@ -186,12 +193,8 @@ fn ordered_runs_deliver_in_input_order() {
 fn per_input_errors_leave_the_others_done() {
     let n = 9;
     let remover = remover(tiny_network(None), 4);
-    let steps = Memory {
-        images: images(n),
-        bad: vec![2, 7],
-        unwritable: vec![4],
-        ..Memory::default()
-    };
+    let mut steps = Memory::of(images(n));
+    (steps.bad, steps.unwritable) = (vec![2, 7], vec![4]);
     let (mut events, _) = run(&remover, &options(3, false), &steps);
     events.sort_by_key(|e| e.index);
     assert_eq!(events.len(), n);
@@ -225,10 +228,7 @@ fn the_memory_budget_bounds_the_images_in_flight() {
         u64::from(w * h) * pipeline::DEFAULT_BYTES_PER_PIXEL
     };
     for (budget, most) in [(2 * bytes, 2), (1, 1)] {
-        let steps = Memory {
-            images: same.clone(),
-            ..Memory::default()
-        };
+        let steps = Memory::of(same.clone());
         let options = pipeline::Options {
             memory_budget: budget,
             ..options(4, false)
@@ -252,10 +252,7 @@ fn the_memory_budget_bounds_the_images_in_flight() {
 #[test]
 fn a_waiting_source_does_not_wait_for_a_full_batch() {
     let remover = remover(tiny_network(None), 4);
-    let steps = Memory {
-        images: images(2),
-        ..Memory::default()
-    };
+    let steps = Memory::of(images(2));
     let (requests, source) = std::sync::mpsc::channel();
     let (answer, answers) = std::sync::mpsc::channel();
     let client = std::thread::spawn(move || {
@@ -284,10 +281,7 @@ fn gpu_results_match_their_inputs() {
     let Some(ctx) = common::gpu() else { return };
     let n = 5;
     let gpu = remover(tiny_network(Some(&ctx)), 2);
-    let steps = Memory {
-        images: images(n),
-        ..Memory::default()
-    };
+    let steps = Memory::of(images(n));
     let (events, _) = run(&gpu, &options(2, true), &steps);
     let want = remover(tiny_network(None), 2)
         .process(&steps.images, Product::Mask)

@@ -215,6 +215,7 @@ pub struct Event<J, O> {
 
 /// How a run ended.
 #[derive(Debug)]
+#[must_use = "a GPU failure that stopped the run is in `stopped`"]
 pub struct Summary {
     pub times: StageTimes,
     /// Why the run stopped before the inputs ran out: the GPU failed (or
