@@ -103,11 +103,7 @@ pub fn temp_file_for(path: &Path) -> Result<(File, tempfile::TempPath)> {
         _ => Path::new("."),
     };
     let Some(name) = path.file_name() else {
-        crate::error::bail!(
-            Input,
-            "{}: an output path needs a file name",
-            path.display()
-        );
+        crate::error::bail!(Input, "an output path needs a file name");
     };
     let prefix = format!(".{}.", name.to_string_lossy());
     let mut builder = tempfile::Builder::new();
