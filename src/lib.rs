@@ -3,7 +3,8 @@
 //! [`Remover`] is the whole pipeline on in-memory images, what
 //! `u2cut remove` runs: rembg's preprocessing, the network and the mask's
 //! way back, as GPU passes in one submit per batch (or on the CPU
-//! references without a GPU).
+//! references without a GPU). [`pipeline`] feeds it a stream of inputs,
+//! decoding and encoding on threads around the GPU's batches.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -49,6 +50,7 @@ pub mod kernels;
 pub mod matting;
 pub mod model;
 pub mod network;
+pub mod pipeline;
 pub mod preprocess;
 pub mod remove;
 

@@ -302,30 +302,55 @@ fn f16_precision_halves_activation_memory_and_traffic() {
     }
 }
 
+/// `bench --pipeline` runs the library's pipeline on a folder and accounts
+/// for its time: every image written, each stage's busy time a positive
+/// number, the GPU stage's (one thread) within the wall time.
 #[test]
 fn bench_pipeline_reports_stage_times() {
     if gpu().is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    for i in 0..2 {
+    let n = 2;
+    for i in 0..n {
         image::RgbImage::from_fn(60 + i, 40, |x, y| {
             image::Rgb([x as u8 * 4, y as u8 * 6, 128])
         })
         .save(dir.path().join(format!("{i}.png")))
         .unwrap();
     }
+    let folder = dir.path().to_str().unwrap();
     let out = u2cut(&[
+        "-q",
         "bench",
         "--pipeline",
-        dir.path().to_str().unwrap(),
+        folder,
         "--batch",
         "2",
+        "--json",
     ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("2 of 2 images written"), "{err}");
-    assert!(
-        err.contains("busy time: decode") && err.contains("GPU stage"),
-        "{err}"
-    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let number = |field: &str| {
+        let v = json[field]
+            .as_f64()
+            .unwrap_or_else(|| panic!("`{field}` in {json}"));
+        assert!(v.is_finite() && v > 0.0, "{field} = {v}");
+        v
+    };
+    let wall = number("wall_s");
+    for stage in ["decode_s", "gpu_s", "encode_s"] {
+        number(stage);
+    }
+    assert!(number("gpu_s") <= wall, "{json}");
+    assert!((number("images_per_second") - n as f64 / wall).abs() < 1e-6 * wall.max(1.0));
+    assert_eq!(json["images"], n);
+    assert_eq!(json["written"], n);
+    assert_eq!(json["errors"].as_array().map(Vec::len), Some(0), "{json}");
+    assert_eq!(json["batch"], 2);
+    assert_eq!(json["model"], "u2netp");
+    assert!(number("threads") >= 1.0);
+    // The table reports the same run's figures.
+    let out = u2cut(&["-q", "bench", "--pipeline", folder, "--batch", "2"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains(&format!("{n} of {n} written")), "{table}");
 }

@@ -4,6 +4,7 @@
 //! a contract for scripts: add fields, never rename them.
 
 pub mod peak;
+pub mod pipeline;
 
 use std::collections::BTreeMap;
 use std::time::Instant;

@@ -1,15 +1,14 @@
 //! `u2cut bench`: the network's speed on the GPU, with a per-kernel table.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use std::path::{Path, PathBuf};
-
-use anyhow::{Context as _, Result, ensure};
-use clap::{Args, Parser};
+use anyhow::{Result, ensure};
+use clap::Args;
+use u2cut::Network;
 use u2cut::bench::peak;
 
-use super::remove::RemoveArgs;
-use super::{GlobalArgs, bail_input, input_error, load_model_or_architecture, note, open_network};
+use super::{GlobalArgs, bail_input, load_model_or_architecture, note, open_network, warn};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -45,48 +44,14 @@ pub struct BenchArgs {
     #[arg(long, value_name = "GB/S")]
     pub peak_gbps: Option<f64>,
     /// Time the whole `remove` pipeline on a folder instead: decode, the GPU
-    /// passes, encode, with each stage's busy time (outputs go to a temporary
-    /// folder that is deleted afterwards)
-    #[arg(long, value_name = "FOLDER", conflicts_with_all = ["size", "iters", "json", "peak_gflops", "peak_gbps", "tune", "layers"])]
+    /// passes in batches of --batch, encode, with each stage's busy time
+    /// (outputs go to a temporary folder that is deleted afterwards)
+    #[arg(long, value_name = "FOLDER", conflicts_with_all = ["size", "iters", "peak_gflops", "peak_gbps", "tune", "layers"])]
     pub pipeline: Option<PathBuf>,
 }
 
-/// `remove`'s arguments, parsed as on its command line.
-#[derive(Parser)]
-struct RemoveCommand {
-    #[command(flatten)]
-    args: RemoveArgs,
-}
-
-/// `u2cut remove FOLDER -o TEMP --model M --batch-size B`, timed.
-fn pipeline(global: &GlobalArgs, args: &BenchArgs, folder: &Path) -> Result<()> {
-    let out = tempfile::tempdir().context("creating a temporary output folder")?;
-    let batch = args.batch.to_string();
-    let argv = [
-        "remove".as_ref(),
-        folder.as_os_str(),
-        "-o".as_ref(),
-        out.path().as_os_str(),
-        "--model".as_ref(),
-        args.model.as_ref(),
-        "--batch-size".as_ref(),
-        batch.as_ref(),
-    ];
-    let remove = RemoveCommand::try_parse_from(argv).map_err(input_error)?;
-    let quiet = GlobalArgs {
-        quiet: false,
-        ..global.clone()
-    };
-    super::remove::run(&quiet, &remove.args)
-}
-
-pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<()> {
-    if let Some(folder) = &args.pipeline {
-        return pipeline(global, args, folder);
-    }
-    if args.size == 0 || args.batch == 0 || args.iters == 0 {
-        bail_input!("--size, --batch and --iters must be at least 1");
-    }
+/// The model to time, with random weights if a preset's are missing.
+fn network(global: &GlobalArgs, args: &BenchArgs) -> Result<Network> {
     let (model, missing) = load_model_or_architecture(&args.model)?;
     if missing.is_some() {
         note(
@@ -97,7 +62,31 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<()> {
             ),
         );
     }
-    let net = open_network(global, Arc::new(model))?;
+    open_network(global, Arc::new(model))
+}
+
+/// `--pipeline FOLDER`: the pipeline of `u2cut remove` timed on its images.
+fn pipeline(global: &GlobalArgs, args: &BenchArgs, folder: &Path) -> Result<()> {
+    let report = u2cut::bench::pipeline::run(network(global, args)?, folder, args.batch)?;
+    for e in &report.errors {
+        warn(e);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(())
+}
+
+pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<()> {
+    if let Some(folder) = &args.pipeline {
+        return pipeline(global, args, folder);
+    }
+    if args.size == 0 || args.batch == 0 || args.iters == 0 {
+        bail_input!("--size, --batch and --iters must be at least 1");
+    }
+    let net = network(global, args)?;
     ensure!(
         net.context().is_some(),
         "bench measures GPU kernels and no GPU adapter is in use (drop --cpu, or install a Vulkan driver)"

@@ -94,7 +94,7 @@ fn format_for(flag: &str, path: &Path, alpha: bool) -> Result<Format> {
 }
 
 fn write(path: &Path, img: &DynamicImage, format: Format) -> Result<()> {
-    write_atomic(path, |w| encode(w, img, format, 95))
+    Ok(write_atomic(path, |w| encode(w, img, format, 95))?)
 }
 
 /// An 8-bit gray image of the given size; errors name the flag.

@@ -145,9 +145,15 @@ impl<T, E: Into<anyhow::Error>> InputContext<T> for std::result::Result<T, E> {
     }
 }
 
-/// The process exit code for an error that ended the run.
+/// The process exit code for an error that ended the run: the user's
+/// ([`InputError`], or a library error about the input) or not.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.is::<InputError>()) {
+    let input = |e: &(dyn std::error::Error + 'static)| {
+        e.is::<InputError>()
+            || e.downcast_ref::<u2cut::Error>()
+                .is_some_and(u2cut::Error::is_input)
+    };
+    if err.chain().any(input) {
         EXIT_INPUT
     } else {
         EXIT_RUNTIME

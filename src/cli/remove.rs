@@ -1,41 +1,27 @@
 //! `u2cut remove`: background removal for files, folders and streams.
 //!
-//! A pipeline of threads joined by bounded channels: decoders (`--jobs`)
-//! read headers, reserve memory from a budget and decode; the GPU stage runs
-//! batches of `--batch-size` through [`Remover`]; encoders write each output
-//! atomically. Decoding and encoding overlap the GPU's work on the batch
-//! before, and the memory budget keeps the images in flight bounded however
-//! many files there are. Failures are per input: one line on stderr naming
-//! the file and why, and the run goes on.
+//! The flags become the library's [`pipeline`] run on the inputs' jobs:
+//! decoders (`--jobs`), the GPU in batches of `--batch-size`, encoders
+//! writing each output atomically, within a memory budget. Failures are
+//! per input: one line on stderr naming the file and why, and the run goes
+//! on (but for a GPU failure, which stops it).
 
-use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Result, anyhow};
 use clap::Args;
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded, unbounded};
-use image::{DynamicImage, RgbaImage};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use u2cut::Remover;
-use u2cut::io::encode::encode;
-use u2cut::io::paths::{self, Job, OutputNaming, Sink, Source};
-use u2cut::io::{DEFAULT_MAX_PIXELS, Decoded, Format, open_bytes, open_file, write_atomic};
+use u2cut::io::paths::{self, Job, OutputNaming, Sink};
+use u2cut::io::{DEFAULT_MAX_PIXELS, Format};
 use u2cut::matting::{CfOptions, GuidedOptions, MattingOptions, Method, TrimapOptions};
-use u2cut::remove::{Background, DEFAULT_BATCH, Options, Product, Removed};
+use u2cut::pipeline::{self, Event, Files, Outcome, StageTimes};
+use u2cut::remove::{Background, DEFAULT_BATCH, Options, Product};
 
 use super::{GlobalArgs, InputContext as _, bail_input, input_error, load_model, open_network};
-
-/// Bytes of image data (decoded inputs, masks, outputs) in flight at most;
-/// a larger single image still runs, alone.
-const MEMORY_BUDGET: u64 = 1 << 30;
-/// Bytes per pixel an image holds while in flight: RGBA in, RGBA out, mask,
-/// and the decoder's own buffer before conversion to RGBA.
-const BYTES_PER_PIXEL: u64 = 12;
-/// How often the GPU stage, waiting to fill a batch, checks whether it can.
-const BATCH_POLL: Duration = Duration::from_millis(20);
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -156,276 +142,6 @@ fn parse_color(s: &str) -> std::result::Result<[u8; 4], String> {
     Ok(c)
 }
 
-/// Image bytes reserved by images in flight; [`Budget::reserve`] blocks
-/// while the budget is spent (but never refuses an image when it is empty).
-struct Budget {
-    used: Mutex<u64>,
-    freed: Condvar,
-    limit: u64,
-    /// Decoders blocked in `reserve`: the GPU stage then runs what it has
-    /// rather than wait for a full batch that the budget holds back.
-    waiting: AtomicUsize,
-}
-
-/// A reservation, returned when dropped.
-struct Permit<'a> {
-    budget: &'a Budget,
-    bytes: u64,
-}
-
-impl Budget {
-    fn reserve(&self, bytes: u64) -> Permit<'_> {
-        let mut used = self.used.lock().unwrap();
-        while *used > 0 && *used + bytes > self.limit {
-            self.waiting.fetch_add(1, Ordering::SeqCst);
-            used = self.freed.wait(used).unwrap();
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
-        }
-        *used += bytes;
-        Permit {
-            budget: self,
-            bytes,
-        }
-    }
-}
-
-impl Drop for Permit<'_> {
-    fn drop(&mut self) {
-        *self.budget.used.lock().unwrap() -= self.bytes;
-        self.budget.freed.notify_all();
-    }
-}
-
-/// A decoded image on its way to the GPU.
-struct Loaded<'a> {
-    job: usize,
-    image: RgbaImage,
-    _permit: Permit<'a>,
-}
-
-/// A result on its way to the encoders.
-struct Done<'a> {
-    job: usize,
-    removed: Removed,
-    _permit: Permit<'a>,
-}
-
-/// What happened to an input.
-enum Outcome {
-    /// Written, with a warning about the result if any.
-    Written(Option<String>),
-    /// Could not be read or decoded (exit code 2).
-    BadInput(anyhow::Error),
-    /// Could not be processed or written (exit code 1).
-    Failed(anyhow::Error),
-}
-
-struct Event {
-    job: usize,
-    outcome: Outcome,
-}
-
-/// Busy time of each stage, summed over its threads: where a run's time goes.
-#[derive(Default)]
-struct StageTimes {
-    decode: AtomicU64,
-    gpu: AtomicU64,
-    encode: AtomicU64,
-}
-
-impl StageTimes {
-    /// Runs `f`, adding its duration to `stage`.
-    fn time<T>(stage: &AtomicU64, f: impl FnOnce() -> T) -> T {
-        let t = Instant::now();
-        let out = f();
-        stage.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        out
-    }
-
-    fn summary(&self, threads: usize) -> String {
-        let s = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e9;
-        format!(
-            "busy time: decode {:.2} s and encode {:.2} s (over {threads} threads each), GPU stage {:.2} s",
-            s(&self.decode),
-            s(&self.encode),
-            s(&self.gpu)
-        )
-    }
-}
-
-/// Everything the stages share.
-struct Run<'a> {
-    args: &'a RemoveArgs,
-    jobs: Vec<Job>,
-    format: Format,
-    product: Product,
-    budget: Budget,
-    next: AtomicUsize,
-    /// Set when the GPU stage failed: decoders stop taking inputs.
-    stop: AtomicBool,
-    times: StageTimes,
-}
-
-impl Run<'_> {
-    fn decode_worker<'s>(&'s self, to_gpu: Sender<Loaded<'s>>, events: Sender<Event>) {
-        loop {
-            if self.stop.load(Ordering::Relaxed) {
-                return;
-            }
-            let job = self.next.fetch_add(1, Ordering::Relaxed);
-            let Some(j) = self.jobs.get(job) else {
-                return;
-            };
-            let header = match &j.source {
-                Source::File(path) => open_file(path, self.args.max_pixels),
-                Source::Stdin => read_stdin().and_then(|b| open_bytes(b, self.args.max_pixels)),
-            };
-            let loaded = header.and_then(|h| {
-                let pixels = u64::from(h.width) * u64::from(h.height);
-                let permit = self.budget.reserve(pixels * BYTES_PER_PIXEL);
-                let Decoded { image, .. } = StageTimes::time(&self.times.decode, || h.decode())?;
-                Ok(Loaded {
-                    job,
-                    image,
-                    _permit: permit,
-                })
-            });
-            let sent = match loaded {
-                Ok(l) => to_gpu.send(l).is_ok(),
-                Err(e) => events
-                    .send(Event {
-                        job,
-                        outcome: Outcome::BadInput(e),
-                    })
-                    .is_ok(),
-            };
-            if !sent {
-                return;
-            }
-        }
-    }
-
-    /// Runs full batches, partial ones only when no more images can come:
-    /// the decoders are done or held back by the memory budget (fuller
-    /// batches keep the GPU busier). A GPU failure ends the run (the device
-    /// is likely gone): the batch's inputs are reported and decoding stops.
-    fn gpu_stage<'s>(
-        &'s self,
-        remover: &Remover,
-        from_decoders: Receiver<Loaded<'s>>,
-        to_encoders: Sender<Done<'s>>,
-        events: Sender<Event>,
-    ) -> Result<()> {
-        let batch = remover.batch()? as usize;
-        while let Ok(first) = from_decoders.recv() {
-            let mut loaded = vec![first];
-            while loaded.len() < batch {
-                match from_decoders.recv_timeout(BATCH_POLL) {
-                    Ok(l) => loaded.push(l),
-                    Err(RecvTimeoutError::Timeout)
-                        if self.budget.waiting.load(Ordering::SeqCst) == 0 => {}
-                    Err(_) => break,
-                }
-            }
-            let images: Vec<RgbaImage> = loaded
-                .iter_mut()
-                .map(|l| std::mem::take(&mut l.image))
-                .collect();
-            match StageTimes::time(&self.times.gpu, || remover.process(&images, self.product)) {
-                Ok(removed) => {
-                    drop(images);
-                    for (l, removed) in loaded.into_iter().zip(removed) {
-                        let done = Done {
-                            job: l.job,
-                            removed,
-                            _permit: l._permit,
-                        };
-                        if to_encoders.send(done).is_err() {
-                            return Ok(());
-                        }
-                    }
-                }
-                Err(err) => {
-                    self.stop.store(true, Ordering::Relaxed);
-                    for l in &loaded {
-                        let _ = events.send(Event {
-                            job: l.job,
-                            outcome: Outcome::Failed(anyhow!("not processed: the GPU pass failed")),
-                        });
-                    }
-                    return Err(err.context("running a batch"));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn encode_worker(&self, from_gpu: Receiver<Done<'_>>, events: Sender<Event>) {
-        for done in from_gpu {
-            let written = StageTimes::time(&self.times.encode, || {
-                self.write(&self.jobs[done.job], done.removed)
-            });
-            let outcome = match written {
-                Ok(warning) => Outcome::Written(warning),
-                Err(e) => Outcome::Failed(e),
-            };
-            if events
-                .send(Event {
-                    job: done.job,
-                    outcome,
-                })
-                .is_err()
-            {
-                return;
-            }
-        }
-    }
-
-    /// Writes the output; returns a warning about its quality, if any.
-    fn write(&self, job: &Job, removed: Removed) -> Result<Option<String>> {
-        let warning = removed.matting.filter(|r| r.stopped_early()).map(|r| {
-            format!(
-                "alpha matting stopped before converging ({:?} at the full size); \
-                 the alpha may be rough (`u2cut matte` takes --max-iterations)",
-                r.status()
-            )
-        });
-        let img = match (self.product, removed.image) {
-            (Product::Cutout, Some(image)) => DynamicImage::ImageRgba8(image),
-            _ => DynamicImage::ImageLuma8(removed.mask),
-        };
-        let (format, quality) = (self.format, self.args.quality);
-        match &job.sink {
-            Sink::Stdout => {
-                let mut bytes = Vec::new();
-                encode(&mut bytes, &img, format, quality)?;
-                let mut out = std::io::stdout().lock();
-                out.write_all(&bytes)
-                    .and_then(|()| out.flush())
-                    .context("writing to stdout")?;
-            }
-            Sink::File(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("cannot create the folder {}", dir.display()))?;
-                }
-                write_atomic(path, |w| encode(w, &img, format, quality))
-                    .with_context(|| format!("writing {}", path.display()))?;
-            }
-        }
-        Ok(warning)
-    }
-}
-
-fn read_stdin() -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .read_to_end(&mut bytes)
-        .context("reading stdin")?;
-    Ok(bytes)
-}
-
 /// The output format: --format, else -o's extension when -o is a file.
 fn output_format(args: &RemoveArgs, file_output: Option<&Path>) -> Result<Format> {
     let from_ext = match file_output {
@@ -529,7 +245,7 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
         format,
         suffix: if args.mask { "_mask" } else { "_nobg" },
     };
-    let list = paths::plan(&args.inputs, &naming).map_err(input_error)?;
+    let list = paths::plan(&args.inputs, &naming)?;
     if list.jobs.iter().any(|j| j.sink == Sink::Stdout) && std::io::stdout().is_terminal() {
         bail_input!(
             "refusing to write image data to a terminal: redirect stdout (`> out.png`) or give -o FILE"
@@ -570,61 +286,38 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
             matting: matting_options(args),
         };
         let remover = Remover::new(net, options);
-        let threads = args.jobs.map_or_else(
-            || std::thread::available_parallelism().map_or(2, |n| n.get()),
-            |j| j as usize,
-        );
-        let run = Run {
-            args,
-            jobs,
-            format,
+        let defaults = pipeline::Options::default();
+        let run_options = pipeline::Options {
             product,
-            budget: Budget {
-                used: Mutex::new(0),
-                freed: Condvar::new(),
-                limit: MEMORY_BUDGET,
-                waiting: AtomicUsize::new(0),
-            },
-            next: AtomicUsize::new(0),
-            stop: AtomicBool::new(false),
-            times: StageTimes::default(),
+            threads: args.jobs.map_or(defaults.threads, |j| j as usize),
+            ..defaults
         };
-        fatal = pipeline(&run, &remover, threads, &mut report).err();
-        report.line_unless_quiet(run.times.summary(threads));
+        let files = Files {
+            max_pixels: args.max_pixels,
+            format,
+            quality: args.quality,
+        };
+        let summary = pipeline::run(&remover, &run_options, jobs.into_iter(), &files, |e| {
+            report.event(e);
+        });
+        report.line_unless_quiet(busy_times(&summary.times, run_options.threads));
+        fatal = summary.stopped;
     }
     report.finish(start.elapsed());
     if let Some(err) = fatal {
-        return Err(err);
+        return Err(err.into());
     }
     report.result()
 }
 
-/// Runs the stages and reports every event as it comes.
-fn pipeline(run: &Run, remover: &Remover, threads: usize, report: &mut Report) -> Result<()> {
-    let batch = remover.batch()? as usize;
-    std::thread::scope(|s| {
-        let (to_gpu, from_decoders) = bounded(batch);
-        let (to_encoders, from_gpu) = bounded(batch);
-        let (events, reports) = unbounded();
-        for _ in 0..threads {
-            let (tx, ev) = (to_gpu.clone(), events.clone());
-            s.spawn(move || run.decode_worker(tx, ev));
-        }
-        for _ in 0..threads {
-            let (rx, ev): (Receiver<Done>, _) = (from_gpu.clone(), events.clone());
-            s.spawn(move || run.encode_worker(rx, ev));
-        }
-        drop((to_gpu, from_gpu));
-        let gpu = {
-            let ev = events.clone();
-            s.spawn(move || run.gpu_stage(remover, from_decoders, to_encoders, ev))
-        };
-        drop(events);
-        for event in reports {
-            report.event(&run.jobs[event.job], event.outcome);
-        }
-        gpu.join().expect("the GPU stage does not panic")
-    })
+/// Where the time went: each stage's busy time, summed over its threads.
+fn busy_times(t: &StageTimes, threads: usize) -> String {
+    format!(
+        "busy time: decode {:.2} s and encode {:.2} s (over {threads} threads each), GPU stage {:.2} s",
+        t.decode.as_secs_f64(),
+        t.encode.as_secs_f64(),
+        t.gpu.as_secs_f64()
+    )
 }
 
 /// Progress and the final tally: a progress bar on a terminal, one line
@@ -692,10 +385,10 @@ impl Report {
         }
     }
 
-    fn bad_input(&mut self, name: &str, err: &anyhow::Error) {
+    fn bad_input(&mut self, name: &str, err: &u2cut::Error) {
         self.bad_inputs += 1;
         self.tick();
-        self.line(format!("u2cut: error: {name}: {err:#}"));
+        self.line(format!("u2cut: error: {name}: {err}"));
     }
 
     fn skipped(&mut self, job: &Job) {
@@ -711,13 +404,17 @@ impl Report {
         }
     }
 
-    fn event(&mut self, job: &Job, outcome: Outcome) {
-        match outcome {
-            Outcome::Written(warning) => {
+    fn event(&mut self, event: Event<Job, ()>) {
+        let job = &event.item;
+        match event.outcome {
+            Outcome::Done { warning, .. } => {
                 self.written += 1;
                 self.tick();
                 if let Some(w) = warning {
-                    self.line(format!("u2cut: warning: {}: {w}", job.name()));
+                    self.line(format!(
+                        "u2cut: warning: {}: {w} (`u2cut matte` takes --max-iterations)",
+                        job.name()
+                    ));
                 }
                 if !self.quiet && self.bar.is_none() {
                     let to = match &job.sink {
@@ -736,7 +433,7 @@ impl Report {
             Outcome::Failed(e) => {
                 self.failed += 1;
                 self.tick();
-                self.line(format!("u2cut: error: {}: {e:#}", job.name()));
+                self.line(format!("u2cut: error: {}: {e}", job.name()));
             }
         }
     }

@@ -1,16 +1,18 @@
 //! Encoding outputs, and writing files so that a killed run leaves no
 //! partial file: each output is written to a hidden temporary file in its
-//! own folder and renamed over the final name once complete.
+//! own folder and renamed over the final name once complete. Failing to
+//! write is [`Error::Io`].
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::codecs::webp::WebPEncoder;
-use image::{DynamicImage, ImageEncoder as _};
+use image::{DynamicImage, ImageEncoder as _, ImageError};
+
+use crate::error::{Error, Result};
 
 /// Output file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -53,6 +55,18 @@ impl Format {
 /// Encodes `img` (8-bit gray, RGB or RGBA) to `w`. JPEG drops alpha: give
 /// it opaque images. `quality` (1..=100) is JPEG's; the others are lossless.
 pub fn encode(w: impl Write, img: &DynamicImage, format: Format, quality: u8) -> Result<()> {
+    encode_image(w, img, format, quality).map_err(|e| match e {
+        ImageError::IoError(e) => Error::io("cannot write the encoded image", e),
+        e => Error::Unsupported(format!("cannot encode {}: {e}", format.extension())),
+    })
+}
+
+fn encode_image(
+    w: impl Write,
+    img: &DynamicImage,
+    format: Format,
+    quality: u8,
+) -> std::result::Result<(), ImageError> {
     let (width, height, color) = (img.width(), img.height(), img.color());
     match format {
         // Fast deflate: encoding is the CPU side of a GPU batch pipeline;
@@ -88,9 +102,9 @@ pub fn temp_file_for(path: &Path) -> Result<(File, tempfile::TempPath)> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let name = path
-        .file_name()
-        .context("an output path needs a file name")?;
+    let Some(name) = path.file_name() else {
+        crate::error::bail!(Input, "an output path needs a file name");
+    };
     let prefix = format!(".{}.", name.to_string_lossy());
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(".tmp");
@@ -100,28 +114,36 @@ pub fn temp_file_for(path: &Path) -> Result<(File, tempfile::TempPath)> {
         use std::os::unix::fs::PermissionsExt as _;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    Ok(builder
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?
-        .into_parts())
+    let file = builder.tempfile_in(dir).map_err(|e| {
+        Error::io(
+            format_args!("cannot create a temporary file in {}", dir.display()),
+            e,
+        )
+    })?;
+    Ok(file.into_parts())
 }
 
 /// Writes `path` atomically: `write` fills a [`temp_file_for`] it, which is
 /// renamed to `path` when complete. On any error the temporary file is
-/// removed and `path` is untouched.
-pub fn write_atomic(
+/// removed and `path` is untouched. `write` fails with the caller's own
+/// error type (this library's, or one it converts into).
+pub fn write_atomic<E: From<Error>>(
     path: &Path,
-    write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
-) -> Result<()> {
+    write: impl FnOnce(&mut BufWriter<File>) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
     let (file, temp) = temp_file_for(path)?;
     let mut out = BufWriter::new(file);
     write(&mut out)?;
     // No fsync: the rename is what keeps a killed run from leaving a partial
     // file; surviving power loss is not worth a disk flush per image.
     out.flush()
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .map_err(|e| Error::io(format_args!("cannot write {}", path.display()), e))?;
     drop(out);
-    temp.persist(path)
-        .with_context(|| format!("cannot rename the temporary file to {}", path.display()))?;
+    temp.persist(path).map_err(|e| {
+        Error::io(
+            format_args!("cannot rename the temporary file to {}", path.display()),
+            e.error,
+        )
+    })?;
     Ok(())
 }

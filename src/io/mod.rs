@@ -1,12 +1,15 @@
 //! Files in and out of `u2cut remove`: decoding with limits and EXIF
 //! orientation ([`decode`]), encoding and atomic writes ([`encode`]),
-//! finding the images in folders and naming their outputs ([`paths`]).
+//! finding the images in folders and naming their outputs ([`paths`]),
+//! reading and writing each one's file or stream ([`paths::Job::open`],
+//! [`paths::Job::write`]).
 
 pub mod decode;
 pub mod encode;
+mod job;
 pub mod paths;
 
 pub use decode::{
-    DEFAULT_MAX_PIXELS, Decoded, Header, TooLarge, decode_bytes, decode_file, open_bytes, open_file,
+    DEFAULT_MAX_PIXELS, Decoded, Header, decode_bytes, decode_file, open_bytes, open_file,
 };
 pub use encode::{Format, temp_file_for, write_atomic};

@@ -1,14 +1,14 @@
 //! Which files a run reads and writes: inputs expanded (folders searched
 //! recursively for image files), each given its output path, and the
-//! inputs that cannot be processed set aside with the reason.
+//! inputs that cannot be processed set aside with the reason. Every error
+//! here is the caller's input: [`Error::Input`].
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow, bail};
-
 use super::Format;
+use crate::error::{Error, Result, bail};
 
 /// Where an image comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +46,7 @@ impl Job {
 pub struct JobList {
     pub jobs: Vec<Job>,
     /// Inputs refused before reading them: (input, why).
-    pub refused: Vec<(String, anyhow::Error)>,
+    pub refused: Vec<(String, Error)>,
 }
 
 /// How outputs are named.
@@ -71,11 +71,7 @@ fn hidden(name: &OsStr) -> bool {
 
 /// Image files under `dir`, recursively, in name order; hidden files and
 /// folders (e.g. another run's temporary files) and `skip` are left out.
-fn walk(
-    dir: &Path,
-    skip: Option<&Path>,
-    refused: &mut Vec<(String, anyhow::Error)>,
-) -> Vec<PathBuf> {
+fn walk(dir: &Path, skip: Option<&Path>, refused: &mut Vec<(String, Error)>) -> Vec<PathBuf> {
     let skip = skip.and_then(|s| s.canonicalize().ok());
     let skipped = |e: &walkdir::DirEntry| {
         e.file_type().is_dir()
@@ -98,7 +94,7 @@ fn walk(
                 let at = err
                     .path()
                     .map_or_else(|| dir.display().to_string(), |p| p.display().to_string());
-                refused.push((at, anyhow!("cannot read: {err}")));
+                refused.push((at, Error::Input(format!("cannot read: {err}"))));
             }
         }
     }
@@ -141,7 +137,7 @@ pub fn file_output(inputs: &[PathBuf], naming: &OutputNaming) -> Option<PathBuf>
 pub fn plan(inputs: &[PathBuf], naming: &OutputNaming) -> Result<JobList> {
     let stdin = Path::new("-");
     if inputs.iter().filter(|p| p.as_path() == stdin).count() > 1 {
-        bail!("`-` (stdin) is given more than once");
+        bail!(Input, "`-` (stdin) is given more than once");
     }
     let ext = naming.format.extension();
     let out = naming.output.as_deref();
@@ -149,10 +145,13 @@ pub fn plan(inputs: &[PathBuf], naming: &OutputNaming) -> Result<JobList> {
     let out_file = file_output(inputs, naming);
     let out_dir = out.filter(|_| !to_stdout && out_file.is_none());
     if to_stdout && !single_input(inputs) {
-        bail!("-o - (stdout) takes a single input; give -o DIR for several");
+        bail!(
+            Input,
+            "-o - (stdout) takes a single input; give -o DIR for several"
+        );
     }
     if out.is_none() && inputs.iter().any(|p| p.is_dir()) {
-        bail!("give -o/--output DIR to process a folder");
+        bail!(Input, "give -o/--output DIR to process a folder");
     }
     let out_file = out_file.as_deref();
 
@@ -182,7 +181,7 @@ pub fn plan(inputs: &[PathBuf], naming: &OutputNaming) -> Result<JobList> {
         if !input.exists() {
             list.refused.push((
                 input.display().to_string(),
-                anyhow!("no such file or folder"),
+                Error::Input("no such file or folder".into()),
             ));
             continue;
         }
@@ -226,18 +225,18 @@ fn refuse_clashes(list: &mut JobList) {
         if inputs.contains(&key) {
             list.refused.push((
                 job.name(),
-                anyhow!(
+                Error::Input(format!(
                     "the output {} is an input, which is never overwritten; choose another -o or --format",
                     out.display()
-                ),
+                )),
             ));
         } else if let Some(first) = claimed.get(&key) {
             list.refused.push((
                 job.name(),
-                anyhow!(
+                Error::Input(format!(
                     "its output {} is also the output of {first}; rename one of them",
                     out.display()
-                ),
+                )),
             ));
         } else {
             claimed.insert(key, job.name());

@@ -3,14 +3,14 @@
 //! pass with the network's own dispatches, one submit, one wait for all
 //! read-backs.
 
-use anyhow::{Context as _, Result, ensure};
 use image::{GrayImage, RgbaImage};
 use wgpu::util::DeviceExt as _;
 
 use super::{
-    Background, NET_SIZE, Product, Removed, Remover, background_resize, compose_mode, grow_cpu,
-    resized_words, shrink_cpu, small_words,
+    Background, NET_SIZE, Product, Removed, Remover, background_resize, compose_mode, gpu_error,
+    grow_cpu, resized_words, shrink_cpu, small_words,
 };
+use crate::error::{Error, Result, ensure};
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::pixels::{self, ComposeParams, MaskParams, NormalizeParams};
 use crate::kernels::resample::{self, Image8, Pass, Resize};
@@ -75,22 +75,10 @@ fn record_resize(
     out: &mut Vec<Dispatch>,
 ) -> Result<()> {
     let [h, v] = resize.params(src, resize.intermediate(0), dst, table_offset);
-    out.push(resample::dispatch(
-        ctx,
-        Pass::Horizontal,
-        &h,
-        table,
-        src_buf,
-        tmp,
-    )?);
-    out.push(resample::dispatch(
-        ctx,
-        Pass::Vertical,
-        &v,
-        table,
-        tmp,
-        dst_buf,
-    )?);
+    out.push(
+        resample::dispatch(ctx, Pass::Horizontal, &h, table, src_buf, tmp).map_err(gpu_error)?,
+    );
+    out.push(resample::dispatch(ctx, Pass::Vertical, &v, table, tmp, dst_buf).map_err(gpu_error)?);
     Ok(())
 }
 
@@ -120,17 +108,22 @@ fn read_all(ctx: &GpuContext, staged: &[wgpu::Buffer]) -> Result<Vec<Vec<u32>>> 
             let _ = tx.send(r);
         });
     }
-    ctx.wait()?;
+    ctx.wait().map_err(gpu_error)?;
     for _ in staged {
-        rx.recv()
-            .context("read-back callback dropped")?
-            .context("mapping a read-back buffer")?;
+        match rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(Error::Gpu(format!("mapping a read-back buffer: {e}"))),
+            Err(_) => return Err(Error::Gpu("read-back callback dropped".into())),
+        }
     }
     staged
         .iter()
         .map(|b| {
-            let words =
-                bytemuck::pod_collect_to_vec(&b.get_mapped_range(..).context("reading back")?);
+            let range = b
+                .get_mapped_range(..)
+                .map_err(|e| Error::Gpu(format!("reading back: {e}")))?;
+            let words = bytemuck::pod_collect_to_vec(&range);
+            drop(range);
             b.unmap();
             Ok(words)
         })
@@ -150,16 +143,20 @@ pub(super) fn run(
     product: Product,
 ) -> Result<Vec<Removed>> {
     let n = images.len() as u32;
-    let plan = r.net.plan(NET_SIZE, NET_SIZE, plan_batch)?;
+    let plan = r
+        .net
+        .plan(NET_SIZE, NET_SIZE, plan_batch)
+        .map_err(gpu_error)?;
     ensure!(
         n <= plan.batch,
+        Gpu,
         "internal: {n} images for a plan of {}",
         plan.batch
     );
     let (input, input_view) = plan.input_binding();
-    let (d0, d0_view) = plan
-        .output_binding("d0")
-        .context("the network has no d0 output")?;
+    let Some((d0, d0_view)) = plan.output_binding("d0") else {
+        crate::error::bail!(Unsupported, "the network has no d0 output");
+    };
     // Post-processing runs on the CPU, so composing waits for it there.
     // Post-processing and matting change the mask after this pass: compose later.
     let compose =
@@ -278,13 +275,8 @@ pub(super) fn run(
         }
         if compose {
             let p = ComposeParams::new(compose_mode(&r.options.background), rgba, mask_img, rgba);
-            post.push(pixels::compose(
-                ctx,
-                &p,
-                &b.image,
-                &b.mask,
-                b.background.as_ref(),
-            )?);
+            let bg = b.background.as_ref();
+            post.push(pixels::compose(ctx, &p, &b.image, &b.mask, bg).map_err(gpu_error)?);
         }
         buffers.push(Some(b));
     }
@@ -293,16 +285,12 @@ pub(super) fn run(
     norm.dst_offset = input_view.index(0, 0, 0) as u32;
     ensure!(
         norm.dst_step as u64 == input_view.len(1),
+        Unsupported,
         "network input is not 3x320x320"
     );
-    let normalize = pixels::normalize(ctx, &norm, n, &resized, input)?;
-    let mask = pixels::mask(
-        ctx,
-        &MaskParams::new(d0_view, NET_SIZE, NET_SIZE),
-        n,
-        d0,
-        &small,
-    )?;
+    let normalize = pixels::normalize(ctx, &norm, n, &resized, input).map_err(gpu_error)?;
+    let mask_params = MaskParams::new(d0_view, NET_SIZE, NET_SIZE);
+    let mask = pixels::mask(ctx, &mask_params, n, d0, &small).map_err(gpu_error)?;
 
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
     {

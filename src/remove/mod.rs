@@ -20,10 +20,10 @@ pub mod post;
 
 use std::sync::Arc;
 
-use anyhow::{Result, ensure};
 use image::{DynamicImage, GrayImage, RgbaImage};
 
 use crate::Network;
+use crate::error::{Error, Result, ensure};
 use crate::kernels::View;
 use crate::kernels::pixels::{self, Compose, ComposeParams, MaskParams, NormalizeParams};
 use crate::kernels::resample::{self, Image8, Resize};
@@ -83,6 +83,12 @@ impl Default for Options {
     }
 }
 
+/// A failure of the network or of the GPU passes it calls into, which
+/// still report `anyhow` errors: the one place they become [`Error::Gpu`].
+fn gpu_error(e: anyhow::Error) -> Error {
+    Error::Gpu(format!("{e:#}"))
+}
+
 /// One image's result.
 #[derive(Clone, Debug)]
 pub struct Removed {
@@ -93,6 +99,27 @@ pub struct Removed {
     /// The closed-form matting solver's account, with `matting` on (see
     /// [`CfReport::stopped_early`]).
     pub matting: Option<CfReport>,
+}
+
+impl Removed {
+    /// The output to write: the cutout when one was made, else the mask.
+    pub fn into_image(self) -> DynamicImage {
+        match self.image {
+            Some(image) => DynamicImage::ImageRgba8(image),
+            None => DynamicImage::ImageLuma8(self.mask),
+        }
+    }
+
+    /// A warning about the result's quality, if it needs one: alpha
+    /// matting that stopped before converging.
+    pub fn warning(&self) -> Option<String> {
+        let report = self.matting.as_ref().filter(|r| r.stopped_early())?;
+        Some(format!(
+            "alpha matting stopped before converging ({:?} at the full size); \
+             the alpha may be rough",
+            report.status()
+        ))
+    }
 }
 
 /// The background remover: a network (GPU or CPU) and what to make. See
@@ -117,7 +144,7 @@ impl Remover {
 
     /// Images per pass: the option, capped by what one pass holds.
     pub fn batch(&self) -> Result<u32> {
-        let cap = self.net.max_batch(NET_SIZE, NET_SIZE)?;
+        let cap = self.net.max_batch(NET_SIZE, NET_SIZE).map_err(gpu_error)?;
         Ok(self.options.batch_size.clamp(1, cap.max(1)))
     }
 
@@ -169,7 +196,10 @@ impl Remover {
         let p = NormalizeParams::new(NET_SIZE, NET_SIZE);
         let mut input = vec![0.0; (n * p.dst_step) as usize];
         pixels::normalize_cpu(&p, n, &resized, &mut input);
-        let maps = self.net.infer(&input, n, NET_SIZE, NET_SIZE)?;
+        let maps = self
+            .net
+            .infer(&input, n, NET_SIZE, NET_SIZE)
+            .map_err(gpu_error)?;
         let small = small_masks_cpu(&maps.maps[0], n);
         images
             .iter()
@@ -203,7 +233,7 @@ impl Remover {
         let mut report = None;
         let (img, mask) = match &opts.matting {
             Some(m) => {
-                let refined = matting::refine(engine(), img, &mask, m)?;
+                let refined = matting::refine(engine(), img, &mask, m).map_err(gpu_error)?;
                 report = refined.report.clone();
                 // The estimated colours, under the input's own alpha.
                 matted = RgbaImage::from_fn(img.width(), img.height(), |x, y| {
@@ -235,6 +265,7 @@ impl Remover {
             image
                 .as_ref()
                 .is_none_or(|i| i.dimensions() == mask.dimensions()),
+            Gpu,
             "internal: cutout and mask sizes differ"
         );
         Ok(Removed {

@@ -1,9 +1,10 @@
 //! Steps on the full-size mask: rembg's post-processing (`-ppm`, GPU passes
 //! from the matting module) and the subject's bounding box for `--crop`.
 
-use anyhow::Result;
 use image::GrayImage;
 
+use super::gpu_error;
+use crate::error::Result;
 use crate::matting::{Engine, GpuPlane, Plane, morph};
 
 /// Mask values from which a pixel counts as subject for `--crop`: rembg's
@@ -21,9 +22,9 @@ pub fn post_process(engine: Engine, mask: &GrayImage) -> Result<GrayImage> {
     let out = match engine {
         Engine::Gpu(ctx) => {
             let gpu = GpuPlane::upload(ctx, "mask", &plane);
-            let (post, dispatches) = morph::post_process_gpu(ctx, &gpu)?;
+            let (post, dispatches) = morph::post_process_gpu(ctx, &gpu).map_err(gpu_error)?;
             ctx.run(&dispatches);
-            post.read(ctx)?
+            post.read(ctx).map_err(gpu_error)?
         }
         Engine::Cpu => morph::post_process_cpu(&plane),
     };

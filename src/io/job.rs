@@ -1,0 +1,54 @@
+//! A [`Job`]'s input read and its output written, wherever they are: a
+//! file, stdin, stdout.
+
+use std::io::{Read as _, Write as _};
+
+use image::DynamicImage;
+
+use super::paths::{Job, Sink, Source};
+use super::{Format, Header, encode::encode, open_bytes, open_file, write_atomic};
+use crate::error::{Error, Result};
+
+impl Job {
+    /// Reads the input's header (stdin is read whole first); see [`open_file`].
+    pub fn open(&self, max_pixels: u64) -> Result<Header> {
+        match &self.source {
+            Source::File(path) => open_file(path, max_pixels),
+            Source::Stdin => {
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .lock()
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::io("reading stdin", e))?;
+                open_bytes(bytes, max_pixels)
+            }
+        }
+    }
+
+    /// Encodes `img` and writes it: to stdout, or atomically to its file
+    /// (see [`write_atomic`]), creating the file's folder.
+    pub fn write(&self, img: &DynamicImage, format: Format, quality: u8) -> Result<()> {
+        match &self.sink {
+            Sink::Stdout => {
+                let mut bytes = Vec::new();
+                encode(&mut bytes, img, format, quality)?;
+                let mut out = std::io::stdout().lock();
+                out.write_all(&bytes)
+                    .and_then(|()| out.flush())
+                    .map_err(|e| Error::io("writing to stdout", e))
+            }
+            Sink::File(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        Error::io(
+                            format_args!("cannot create the folder {}", dir.display()),
+                            e,
+                        )
+                    })?;
+                }
+                write_atomic(path, |w| encode(w, img, format, quality))
+                    .map_err(|e| e.context(format_args!("writing {}", path.display())))
+            }
+        }
+    }
+}

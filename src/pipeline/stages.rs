@@ -1,0 +1,290 @@
+//! The threads of a run and what each does; see the [module docs](super).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
+use image::RgbaImage;
+
+use super::budget::{Budget, Permit};
+use super::order::{Reorder, Window};
+use super::times::{Clocks, Stage};
+use super::{Event, Opened as _, Options, Outcome, Steps, Summary};
+use crate::Remover;
+use crate::error::{Error, Result};
+use crate::remove::Removed;
+
+/// How often the GPU stage, waiting to fill a batch, checks whether it can.
+const BATCH_POLL: Duration = Duration::from_millis(20);
+
+/// A decoded image on its way to the GPU.
+struct Loaded<'a, J> {
+    index: usize,
+    item: J,
+    image: RgbaImage,
+    permit: Permit<'a>,
+}
+
+/// A result on its way to the encoders.
+struct Done<'a, J> {
+    index: usize,
+    item: J,
+    removed: Removed,
+    permit: Permit<'a>,
+}
+
+/// Everything the threads share.
+struct Shared<'a, S: Steps, I> {
+    steps: &'a S,
+    options: &'a Options,
+    inputs: Mutex<std::iter::Enumerate<I>>,
+    budget: Budget,
+    window: Window,
+    clocks: Clocks,
+    /// Set when the GPU stage failed: decoders stop taking inputs.
+    stop: AtomicBool,
+    /// Set while a decoder waits for the iterator to yield: a stream (a
+    /// server's requests, frames from a pipe) that has nothing yet.
+    source_waits: AtomicBool,
+}
+
+type EventOf<S> = Event<<S as Steps>::Item, <S as Steps>::Output>;
+
+impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
+    fn decode_worker<'s>(
+        &'s self,
+        to_gpu: Sender<Loaded<'s, S::Item>>,
+        events: Sender<EventOf<S>>,
+    ) {
+        while !self.stop.load(Ordering::Relaxed) {
+            let Some((index, mut item)) = self.next_input() else {
+                return;
+            };
+            self.window.enter(index);
+            if self.stop.load(Ordering::Relaxed) {
+                return;
+            }
+            let loaded = self.load(&mut item);
+            let sent = match loaded {
+                Ok((image, permit)) => to_gpu
+                    .send(Loaded {
+                        index,
+                        item,
+                        image,
+                        permit,
+                    })
+                    .is_ok(),
+                Err(e) => events
+                    .send(Event {
+                        index,
+                        item,
+                        outcome: Outcome::BadInput(e),
+                    })
+                    .is_ok(),
+            };
+            if !sent {
+                return;
+            }
+        }
+    }
+
+    fn next_input(&self) -> Option<(usize, S::Item)> {
+        let mut inputs = self.inputs.lock().unwrap();
+        self.source_waits.store(true, Ordering::SeqCst);
+        let next = inputs.next();
+        self.source_waits.store(false, Ordering::SeqCst);
+        next
+    }
+
+    /// Opens `item`, reserves its bytes, decodes it.
+    fn load(&self, item: &mut S::Item) -> Result<(RgbaImage, Permit<'_>)> {
+        let opened = self.clocks.time(Stage::Decode, || self.steps.open(item))?;
+        let (w, h) = opened.dimensions();
+        let bytes = u64::from(w) * u64::from(h) * self.options.bytes_per_pixel;
+        let permit = self.budget.reserve(bytes);
+        let image = self.clocks.time(Stage::Decode, || opened.decode())?;
+        Ok((image, permit))
+    }
+
+    /// Runs full batches, partial ones only when no more images can come
+    /// (see the [module docs](super)). A failed pass reports its batch's
+    /// inputs, stops the decoders and ends the stage with the error.
+    fn gpu_stage<'s>(
+        &'s self,
+        remover: &Remover,
+        batch: usize,
+        from_decoders: Receiver<Loaded<'s, S::Item>>,
+        to_encoders: Sender<Done<'s, S::Item>>,
+        events: Sender<EventOf<S>>,
+    ) -> Result<()> {
+        while let Ok(first) = from_decoders.recv() {
+            let mut loaded = vec![first];
+            while loaded.len() < batch {
+                match from_decoders.recv_timeout(BATCH_POLL) {
+                    Ok(l) => loaded.push(l),
+                    Err(RecvTimeoutError::Timeout) if !self.held_back() => {}
+                    Err(_) => break,
+                }
+            }
+            let images: Vec<RgbaImage> = loaded
+                .iter_mut()
+                .map(|l| std::mem::take(&mut l.image))
+                .collect();
+            let product = self.options.product;
+            match self
+                .clocks
+                .time(Stage::Gpu, || remover.process(&images, product))
+            {
+                Ok(removed) => {
+                    drop(images);
+                    for (l, removed) in loaded.into_iter().zip(removed) {
+                        let done = Done {
+                            index: l.index,
+                            item: l.item,
+                            removed,
+                            permit: l.permit,
+                        };
+                        if to_encoders.send(done).is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+                Err(err) => {
+                    self.stop();
+                    for l in loaded {
+                        let _ = events.send(Event {
+                            index: l.index,
+                            item: l.item,
+                            outcome: Outcome::Failed(Error::Gpu(
+                                "not processed: the GPU pass failed".into(),
+                            )),
+                        });
+                    }
+                    return Err(err.context("running a batch"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn encode_worker(&self, from_gpu: Receiver<Done<'_, S::Item>>, events: Sender<EventOf<S>>) {
+        for done in from_gpu {
+            let warning = done.removed.warning();
+            let encoded = self.clocks.time(Stage::Encode, || {
+                self.steps.encode(&done.item, done.removed)
+            });
+            let outcome = match encoded {
+                Ok(output) => Outcome::Done { output, warning },
+                Err(e) => Outcome::Failed(e),
+            };
+            let event = Event {
+                index: done.index,
+                item: done.item,
+                outcome,
+            };
+            let sent = events.send(event).is_ok();
+            drop(done.permit);
+            if !sent {
+                return;
+            }
+        }
+    }
+
+    /// Whether decoders wait: for the budget or the reorder window, whose
+    /// images will not come until the GPU stage moves on, or for the
+    /// source, which has none to give now.
+    fn held_back(&self) -> bool {
+        self.budget.holds_back()
+            || self.window.holds_back()
+            || self.source_waits.load(Ordering::SeqCst)
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.window.close();
+    }
+}
+
+/// Runs `inputs` through the pipeline (see the [module docs](super)),
+/// calling `deliver` with each input's [`Event`] on this thread; returns
+/// when every input is done, or the GPU failed.
+pub fn run<S: Steps>(
+    remover: &Remover,
+    options: &Options,
+    inputs: impl Iterator<Item = S::Item> + Send,
+    steps: &S,
+    mut deliver: impl FnMut(Event<S::Item, S::Output>),
+) -> Summary {
+    let start = Instant::now();
+    let batch = match remover.batch() {
+        Ok(b) => b as usize,
+        Err(e) => {
+            return Summary {
+                times: Clocks::default().read(start.elapsed()),
+                stopped: Some(e),
+            };
+        }
+    };
+    let threads = options.threads.max(1);
+    // Room for every input the stages can hold, twice over: in order, the
+    // window only closes on the inputs behind one that is stuck.
+    let window = options.ordered.then_some(2 * (2 * threads + 3 * batch));
+    let shared = Shared {
+        steps,
+        options,
+        inputs: Mutex::new(inputs.enumerate()),
+        budget: Budget::new(options.memory_budget),
+        window: Window::new(window),
+        clocks: Clocks::default(),
+        stop: AtomicBool::new(false),
+        source_waits: AtomicBool::new(false),
+    };
+    let shared = &shared;
+    let stopped = std::thread::scope(|s| {
+        let (to_gpu, from_decoders) = bounded(batch);
+        let (to_encoders, from_gpu) = bounded(batch);
+        let (events, delivered) = bounded(batch + threads);
+        for _ in 0..threads {
+            let (tx, ev) = (to_gpu.clone(), events.clone());
+            s.spawn(move || shared.decode_worker(tx, ev));
+        }
+        for _ in 0..threads {
+            let (rx, ev) = (from_gpu.clone(), events.clone());
+            s.spawn(move || shared.encode_worker(rx, ev));
+        }
+        drop((to_gpu, from_gpu));
+        let gpu =
+            s.spawn(move || shared.gpu_stage(remover, batch, from_decoders, to_encoders, events));
+        // Should `deliver` panic, the decoders must not wait on the window
+        // for events that will never be delivered.
+        let _close = CloseOnDrop(&shared.window);
+        let mut reorder = Reorder::new();
+        for event in delivered {
+            if options.ordered {
+                reorder
+                    .push(event.index, event)
+                    .into_iter()
+                    .for_each(&mut deliver);
+                shared.window.advance(reorder.next());
+            } else {
+                deliver(event);
+            }
+        }
+        reorder.rest().for_each(&mut deliver);
+        gpu.join().expect("the GPU stage does not panic").err()
+    });
+    Summary {
+        times: shared.clocks.read(start.elapsed()),
+        stopped,
+    }
+}
+
+/// Closes the window when the delivering loop ends, however it ends.
+struct CloseOnDrop<'a>(&'a Window);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
