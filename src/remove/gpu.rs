@@ -7,8 +7,8 @@ use image::{GrayImage, RgbaImage};
 use wgpu::util::DeviceExt as _;
 
 use super::{
-    Background, NET_SIZE, Product, Removed, Remover, background_resize, compose_mode, gpu_error,
-    grow_cpu, resized_words, shrink_cpu, small_words,
+    Background, NET_SIZE, Product, Removed, Remover, background_resize, compose_mode, grow_cpu,
+    resized_words, shrink_cpu, small_words,
 };
 use crate::error::{Error, Result, ensure};
 use crate::gpu::{Dispatch, GpuContext};
@@ -75,10 +75,22 @@ fn record_resize(
     out: &mut Vec<Dispatch>,
 ) -> Result<()> {
     let [h, v] = resize.params(src, resize.intermediate(0), dst, table_offset);
-    out.push(
-        resample::dispatch(ctx, Pass::Horizontal, &h, table, src_buf, tmp).map_err(gpu_error)?,
-    );
-    out.push(resample::dispatch(ctx, Pass::Vertical, &v, table, tmp, dst_buf).map_err(gpu_error)?);
+    out.push(resample::dispatch(
+        ctx,
+        Pass::Horizontal,
+        &h,
+        table,
+        src_buf,
+        tmp,
+    )?);
+    out.push(resample::dispatch(
+        ctx,
+        Pass::Vertical,
+        &v,
+        table,
+        tmp,
+        dst_buf,
+    )?);
     Ok(())
 }
 
@@ -108,7 +120,7 @@ fn read_all(ctx: &GpuContext, staged: &[wgpu::Buffer]) -> Result<Vec<Vec<u32>>> 
             let _ = tx.send(r);
         });
     }
-    ctx.wait().map_err(gpu_error)?;
+    ctx.wait()?;
     for _ in staged {
         match rx.recv() {
             Ok(Ok(())) => {}
@@ -143,10 +155,7 @@ pub(super) fn run(
     product: Product,
 ) -> Result<Vec<Removed>> {
     let n = images.len() as u32;
-    let plan = r
-        .net
-        .plan(NET_SIZE, NET_SIZE, plan_batch)
-        .map_err(gpu_error)?;
+    let plan = r.net.plan(NET_SIZE, NET_SIZE, plan_batch)?;
     ensure!(
         n <= plan.batch,
         Gpu,
@@ -276,7 +285,7 @@ pub(super) fn run(
         if compose {
             let p = ComposeParams::new(compose_mode(&r.options.background), rgba, mask_img, rgba);
             let bg = b.background.as_ref();
-            post.push(pixels::compose(ctx, &p, &b.image, &b.mask, bg).map_err(gpu_error)?);
+            post.push(pixels::compose(ctx, &p, &b.image, &b.mask, bg)?);
         }
         buffers.push(Some(b));
     }
@@ -288,9 +297,9 @@ pub(super) fn run(
         Unsupported,
         "network input is not 3x320x320"
     );
-    let normalize = pixels::normalize(ctx, &norm, n, &resized, input).map_err(gpu_error)?;
+    let normalize = pixels::normalize(ctx, &norm, n, &resized, input)?;
     let mask_params = MaskParams::new(d0_view, NET_SIZE, NET_SIZE);
-    let mask = pixels::mask(ctx, &mask_params, n, d0, &small).map_err(gpu_error)?;
+    let mask = pixels::mask(ctx, &mask_params, n, d0, &small)?;
 
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
     {

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use image::{DynamicImage, GrayImage, RgbaImage};
 
 use crate::Network;
-use crate::error::{Error, Result, ensure};
+use crate::error::{Result, ensure};
 use crate::kernels::View;
 use crate::kernels::pixels::{self, Compose, ComposeParams, MaskParams, NormalizeParams};
 use crate::kernels::resample::{self, Image8, Resize};
@@ -83,12 +83,6 @@ impl Default for Options {
     }
 }
 
-/// A failure of the network or of the GPU passes it calls into, which
-/// still report `anyhow` errors: the one place they become [`Error::Gpu`].
-fn gpu_error(e: anyhow::Error) -> Error {
-    Error::Gpu(format!("{e:#}"))
-}
-
 /// One image's result.
 #[derive(Clone, Debug)]
 pub struct Removed {
@@ -144,7 +138,7 @@ impl Remover {
 
     /// Images per pass: the option, capped by what one pass holds.
     pub fn batch(&self) -> Result<u32> {
-        let cap = self.net.max_batch(NET_SIZE, NET_SIZE).map_err(gpu_error)?;
+        let cap = self.net.max_batch(NET_SIZE, NET_SIZE)?;
         Ok(self.options.batch_size.clamp(1, cap.max(1)))
     }
 
@@ -196,10 +190,7 @@ impl Remover {
         let p = NormalizeParams::new(NET_SIZE, NET_SIZE);
         let mut input = vec![0.0; (n * p.dst_step) as usize];
         pixels::normalize_cpu(&p, n, &resized, &mut input);
-        let maps = self
-            .net
-            .infer(&input, n, NET_SIZE, NET_SIZE)
-            .map_err(gpu_error)?;
+        let maps = self.net.infer(&input, n, NET_SIZE, NET_SIZE)?;
         let small = small_masks_cpu(&maps.maps[0], n);
         images
             .iter()
@@ -233,7 +224,7 @@ impl Remover {
         let mut report = None;
         let (img, mask) = match &opts.matting {
             Some(m) => {
-                let refined = matting::refine(engine(), img, &mask, m).map_err(gpu_error)?;
+                let refined = matting::refine(engine(), img, &mask, m)?;
                 report = refined.report.clone();
                 // The estimated colours, under the input's own alpha.
                 matted = RgbaImage::from_fn(img.width(), img.height(), |x, y| {

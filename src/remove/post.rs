@@ -3,7 +3,6 @@
 
 use image::GrayImage;
 
-use super::gpu_error;
 use crate::error::Result;
 use crate::matting::{Engine, GpuPlane, Plane, morph};
 
@@ -22,9 +21,9 @@ pub fn post_process(engine: Engine, mask: &GrayImage) -> Result<GrayImage> {
     let out = match engine {
         Engine::Gpu(ctx) => {
             let gpu = GpuPlane::upload(ctx, "mask", &plane);
-            let (post, dispatches) = morph::post_process_gpu(ctx, &gpu).map_err(gpu_error)?;
+            let (post, dispatches) = morph::post_process_gpu(ctx, &gpu)?;
             ctx.run(&dispatches);
-            post.read(ctx).map_err(gpu_error)?
+            post.read(ctx)?
         }
         Engine::Cpu => morph::post_process_cpu(&plane),
     };
