@@ -25,7 +25,7 @@ mkdir -p "$out" "$stage/bin" "$stage/tests" "$stage/debs"
 
 cargo build --release --locked
 cp target/release/u2cut "$stage/bin/"
-# Test binaries by name (tests/model.rs -> tests/model; the crate's own unit
+# Test binaries by name (tests/it -> tests/it; the crate's own unit
 # tests -> tests/lib-u2cut, tests/bin-u2cut), from cargo's own list.
 cargo test --release --locked --no-run --message-format=json |
     jq -r 'select(.reason == "compiler-artifact" and .profile.test and .executable != null)

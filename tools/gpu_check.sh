@@ -78,7 +78,7 @@ log "device"
 # 2. Tests, one binary at a time so one failure does not hide the rest.
 log "tests"
 export U2CUT_REQUIRE_GPU=1
-# run_test NAME COMMAND...: one test binary, its log test_NAME.log.
+# run_test NAME COMMAND...: one test module, its log test_NAME.log.
 run_test() {
     local name=$1
     shift
@@ -89,15 +89,20 @@ run_test() {
         log "  $name: FAILED (log: test_$name.log)"
     fi
 }
-for t in "$bundle"/tests/*; do
+# The integration tests are one binary (tests/it); each module runs on its own.
+it="$bundle/tests/it"
+for m in $(sed -n 's/^mod \([a-z_0-9]*\);$/\1/p' tests/it/main.rs | grep -v '^common$'); do
+    run_test "$m" "$it" "$m::"
+done
+for t in "$bundle"/tests/*-u2cut; do
     run_test "$(basename "$t")" "$t"
 done
 # The cooperative-matrix conv kernel, where the adapter has it: the kernel
 # and model tests again with it enabled.
 coop=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["adapters"][0]["coop_matrix_size"] or "")' <"$results/adapters.json" 2>/dev/null)
 if [ -n "$coop" ]; then
-    for t in "$bundle"/tests/kernels "$bundle"/tests/model; do
-        run_test "$(basename "$t")_coop" env U2CUT_COOP_MATRIX=1 "$t"
+    for m in kernels model; do
+        run_test "${m}_coop" env U2CUT_COOP_MATRIX=1 "$it" "$m::"
     done
 fi
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Goldens for tests/matting.rs from pymatting (pinned in tools/requirements.txt).
+"""Goldens for tests/it/matting.rs from pymatting (pinned in tools/requirements.txt).
 
     .venv-tools/bin/python tools/matting_goldens.py --data tests/data/matting
 

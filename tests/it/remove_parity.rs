@@ -7,7 +7,7 @@
 //! (`--precision f16`, GPU only). One network batch for all images (on the
 //! GPU, or the CPU reference without one).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! U²-Netp (tests/data, made by tools/golden.py), GPU against the CPU
 //! reference executor, and the full U²-Net with random weights.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

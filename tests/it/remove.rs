@@ -8,8 +8,6 @@
 //! image even on software Vulkan), written with `-m FILE`; the masks of the
 //! real U²-Netp against rembg's are in tests/remove_parity.rs.
 
-mod common;
-
 use std::borrow::BorrowMut;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

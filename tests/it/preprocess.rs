@@ -1,6 +1,6 @@
 //! CPU preprocessing against PIL (what rembg uses) and on edge cases.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -5,7 +5,7 @@
 //! random U²-Net on the CPU references (bit-exact, no GPU needed), and once
 //! on the GPU.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

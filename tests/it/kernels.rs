@@ -5,7 +5,7 @@
 //! f16 the inputs are rounded to f16 first, so the reference sees the same
 //! values and only the f16 rounding of the output is allowed for.
 
-mod common;
+use crate::common;
 
 use common::{assert_close, gpu, random_vec, rng};
 use half::f16;

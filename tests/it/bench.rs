@@ -1,7 +1,7 @@
 //! The benchmark instrument itself: its per-kernel rows must account for
 //! the whole-batch time, and its JSON fields are a contract for scripts.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

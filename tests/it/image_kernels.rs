@@ -3,7 +3,7 @@
 //! normalize, mask, compose) against its CPU reference on random inputs of
 //! odd sizes, 1 to 4 channels and nonzero buffer offsets.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -5,7 +5,7 @@
 //! pymatting's results (tests/data/matting: pymatting's data and the
 //! goldens tools/matting_goldens.py made from it).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! Weight files: round trips, custom widths, unfolded BatchNorm, and clear
 //! errors for every kind of broken file.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,0 +1,21 @@
+//! The integration tests: one crate, so wgpu, naga and image are linked
+//! once and the test binary's GPU context and compiled pipelines
+//! (tests/it/common) are shared by every module. Run one module with
+//! `cargo test --release --test it MODULE::`.
+
+mod common;
+
+mod bench;
+mod cli;
+mod image_kernels;
+mod kernels;
+mod layout;
+mod matting;
+mod model;
+mod pipeline;
+mod preprocess;
+mod reference;
+mod remove;
+mod remove_parity;
+mod shaders;
+mod weights;
