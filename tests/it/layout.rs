@@ -3,7 +3,7 @@
 //! as: the size, and each member's offset and size, as naga lays out the
 //! WGSL. Members whose names start with `_` are padding, compared only
 //! through the size. Every struct a shader binds as a uniform, and every
-//! struct inside one, must have its Rust counterpart in `LAYOUTS`.
+//! struct inside one, must have its Rust counterpart in `layouts()`.
 
 use std::collections::BTreeSet;
 
@@ -23,7 +23,8 @@ struct Layout {
     fields: Vec<(&'static str, usize, usize)>,
 }
 
-fn size_of_field<T, F>(_: fn(&T) -> &F) -> usize {
+/// The size of the field that `field` borrows.
+fn size_of_field<T, F>(_field: fn(&T) -> &F) -> usize {
     size_of::<F>()
 }
 
