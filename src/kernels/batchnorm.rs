@@ -10,7 +10,7 @@ use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, shaders};
 /// PyTorch's BatchNorm2d default.
 pub const EPS: f32 = 1e-5;
 
-/// Keep in sync with `BatchNormParams` in shaders/batchnorm.wgsl.
+/// `BatchNormParams` in shaders/batchnorm.wgsl (tests/it/layout.rs checks the layout).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct BatchNormParams {

@@ -6,7 +6,7 @@ use bytemuck::{Pod, Zeroable};
 use super::{Precision, View};
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, shaders};
 
-/// Keep in sync with `ElementwiseParams` in shaders/elementwise.wgsl.
+/// `ElementwiseParams` in shaders/elementwise.wgsl (tests/it/layout.rs checks the layout).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct ElementwiseParams {

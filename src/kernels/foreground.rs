@@ -6,7 +6,7 @@ use bytemuck::{Pod, Zeroable};
 
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};
 
-/// Keep in sync with `ForegroundParams` in shaders/foreground.wgsl.
+/// `ForegroundParams` in shaders/foreground.wgsl (tests/it/layout.rs checks the layout).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct ForegroundParams {

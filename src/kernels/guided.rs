@@ -8,7 +8,7 @@ use super::foreground::rgb_of;
 use super::upsample::source_coord;
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};
 
-/// Keep in sync with `GuidedParams` in shaders/guided.wgsl.
+/// `GuidedParams` in shaders/guided.wgsl (tests/it/layout.rs checks the layout).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct GuidedParams {

@@ -6,7 +6,7 @@ use bytemuck::{Pod, Zeroable};
 
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};
 
-/// Keep in sync with `MaskParams` in shaders/maskops.wgsl.
+/// `MaskParams` in shaders/maskops.wgsl (tests/it/layout.rs checks the layout).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 pub struct MaskParams {

@@ -1,6 +1,8 @@
-//! One module per shader family: the `Pod` parameter struct (kept in sync
-//! with the WGSL side), the dispatch math, and a plain-Rust CPU reference
-//! that mirrors the shader and defines what the kernel must compute.
+//! One module per shader family: the `Pod` parameter struct (its layout
+//! checked against the WGSL struct by tests/it/layout.rs), the dispatch
+//! math, and a plain-Rust CPU reference that mirrors the shader and
+//! defines what the kernel must compute. The conv has a folder of its own:
+//! one file per kernel family and their registry ([`conv`]).
 
 pub mod batchnorm;
 pub mod components;
@@ -24,7 +26,7 @@ use bytemuck::{Pod, Zeroable};
 pub use crate::gpu::Precision;
 
 /// A range of channels of an NCHW f32 tensor, `View` in
-/// shaders/shared/tensor.wgsl (keep in sync). Element (n, c, p) of the view
+/// shaders/shared/tensor.wgsl (tests/it/layout.rs checks the layout). Element (n, c, p) of the view
 /// lives at `((n * c_total + c_offset + c) * plane + p)`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
@@ -71,7 +73,7 @@ impl View {
 }
 
 /// Parameters of pooling and resizing, `SpatialParams` in
-/// shaders/shared/tensor.wgsl (keep in sync).
+/// shaders/shared/tensor.wgsl (tests/it/layout.rs checks the layout).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct SpatialParams {

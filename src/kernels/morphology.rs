@@ -8,7 +8,7 @@ use bytemuck::{Pod, Zeroable};
 
 use crate::gpu::{Dispatch, DispatchBuilder, GpuContext, groups_for, shaders};
 
-/// Keep in sync with `MorphParams` in shaders/morphology.wgsl.
+/// `MorphParams` in shaders/morphology.wgsl (tests/it/layout.rs checks the layout).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct MorphParams {

@@ -17,7 +17,7 @@ pub const REDUCE_WG: u32 = 256;
 pub const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 pub const STD: [f32; 3] = [0.229, 0.224, 0.225];
 
-/// Keep in sync with `NormalizeParams` in shaders/pixels.wgsl.
+/// `NormalizeParams` in shaders/pixels.wgsl (tests/it/layout.rs checks the layout).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct NormalizeParams {
@@ -49,7 +49,7 @@ impl NormalizeParams {
     }
 }
 
-/// Keep in sync with `MaskParams` in shaders/pixels.wgsl.
+/// `MaskParams` in shaders/pixels.wgsl (tests/it/layout.rs checks the layout).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct MaskParams {
@@ -86,7 +86,7 @@ pub enum Compose {
     Image,
 }
 
-/// Keep in sync with `ComposeParams` in shaders/pixels.wgsl.
+/// `ComposeParams` in shaders/pixels.wgsl (tests/it/layout.rs checks the layout).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct ComposeParams {

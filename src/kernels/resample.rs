@@ -22,7 +22,7 @@ pub const PRECISION_BITS: u32 = 22;
 const SUPPORT: f64 = 3.0;
 
 /// An 8-bit image packed into u32 words, `Image8` in
-/// shaders/shared/image8.wgsl (keep in sync): rows of `stride` words from
+/// shaders/shared/image8.wgsl (tests/it/layout.rs checks the layout): rows of `stride` words from
 /// word `offset`; byte `j` of a row (channel `j % channels` of pixel
 /// `j / channels`) is byte `j % 4` (little-endian) of word `j / 4`. RGBA
 /// images have a pixel per word; gray masks four.
@@ -171,7 +171,7 @@ impl Axis {
     }
 }
 
-/// Keep in sync with `ResampleParams` in shaders/resample.wgsl.
+/// `ResampleParams` in shaders/resample.wgsl (tests/it/layout.rs checks the layout).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct ResampleParams {

@@ -41,7 +41,7 @@ pub const PX: u32 = 8;
 /// Output channels per invocation; weights are packed in blocks of this many.
 pub const OCB: u32 = 16;
 
-/// Keep in sync with `ConvParams` in shaders/shared/conv_params.wgsl.
+/// `ConvParams` in shaders/shared/conv_params.wgsl (tests/it/layout.rs checks the layout).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct ConvParams {

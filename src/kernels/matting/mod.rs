@@ -46,7 +46,7 @@ pub mod scalar {
     pub const BREAKDOWN: f32 = 2.0;
 }
 
-/// Keep in sync with `MattingParams` in shaders/shared/matting_layout.wgsl.
+/// `MattingParams` in shaders/shared/matting_layout.wgsl (tests/it/layout.rs checks the layout).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct MattingParams {
