@@ -1,4 +1,4 @@
-// The direct conv's body, shared by its two entry files, which differ only
+// The direct conv's body, shared by its three entry files, which differ only
 // in how the weights reach the invocations: conv.wgsl loads them in every
 // invocation, conv_subgroup.wgsl and conv_subgroup_uniform.wgsl load each
 // once per subgroup and broadcast it, and take rows from neighbour lanes.
