@@ -260,7 +260,7 @@ pub fn dispatch(
             ctx.info.name
         );
     }
-    if let Err(why) = kernel.check(&caps, spec, p) {
+    if let Err(why) = kernel.kernel().takes(&caps, spec, p) {
         bail!(
             Unsupported,
             "{name}: the {kernel} kernel cannot take this layer: {why}"
