@@ -110,17 +110,20 @@ impl<'a> DispatchBuilder<'a> {
                 }),
             });
         }
+        // A binding that only a branch this pipeline's constants dropped
+        // read is not in its layout (see specialize.rs).
+        entries.retain(|e| pipeline.bindings.contains(&e.binding));
         let bind_group = self
             .ctx
             .device
             .create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(&label),
-                layout: &pipeline.get_bind_group_layout(0),
+                layout: &pipeline.pipeline.get_bind_group_layout(0),
                 entries: &entries,
             });
         Ok(Dispatch {
             label,
-            pipeline,
+            pipeline: pipeline.pipeline,
             bind_groups: vec![bind_group],
             groups,
             batch: 1,

@@ -9,6 +9,7 @@ mod precision;
 mod profiler;
 pub mod reflect;
 pub mod shaders;
+mod specialize;
 
 pub use context::{
     ADAPTER_ENV, AdapterChoice, COOP_MATRIX_ENV, GpuContext, REQUIRE_GPU_ENV, gpu_required,

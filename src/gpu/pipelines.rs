@@ -1,13 +1,22 @@
 //! Compiled compute pipelines, built once per (shader in its variant,
 //! entry point, override constants) and shared by every plan on the device.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::shaders::Shader;
+use super::specialize::{self, Parsed};
 
-type Module = Shader;
-type Key = (Module, &'static str, Vec<(&'static str, u64)>);
+type Key = (Shader, &'static str, Vec<(&'static str, u64)>);
+
+/// A compiled pipeline and the group-0 bindings its entry point uses once
+/// specialized: a bind group holds exactly those.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub pipeline: wgpu::ComputePipeline,
+    pub bindings: Arc<[u32]>,
+}
 
 /// Plans record their dispatches from several threads, so that the
 /// driver compiles distinct pipelines in parallel (on llvmpipe a direct
@@ -15,8 +24,8 @@ type Key = (Module, &'static str, Vec<(&'static str, u64)>);
 /// first thread to ask compiles, the others wait for it.
 #[derive(Default)]
 pub struct PipelineCache {
-    modules: Mutex<HashMap<Module, Arc<OnceLock<wgpu::ShaderModule>>>>,
-    pipelines: Mutex<HashMap<Key, Arc<OnceLock<wgpu::ComputePipeline>>>>,
+    parsed: Mutex<HashMap<Shader, Arc<OnceLock<Parsed>>>>,
+    pipelines: Mutex<HashMap<Key, Arc<OnceLock<Pipeline>>>>,
 }
 
 /// The slot for `key`, created empty on first use.
@@ -36,35 +45,37 @@ impl PipelineCache {
         shader: Shader,
         entry: &'static str,
         constants: &[(&'static str, f64)],
-    ) -> wgpu::ComputePipeline {
-        let module: Module = shader;
+    ) -> Pipeline {
         let key: Key = (
-            module,
+            shader,
             entry,
             constants.iter().map(|(k, v)| (*k, v.to_bits())).collect(),
         );
         slot(&self.pipelines, key)
             .get_or_init(|| {
-                let module = slot(&self.modules, module)
-                    .get_or_init(|| {
-                        device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                            label: Some(shader.name),
-                            source: wgpu::ShaderSource::Wgsl(shader.source().into()),
-                        })
-                    })
-                    .clone();
-                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                let parsed = slot(&self.parsed, shader);
+                let parsed = parsed.get_or_init(|| specialize::parse(shader));
+                let specialized = specialize::specialize(parsed, entry, constants);
+                let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(shader.name),
+                    source: wgpu::ShaderSource::Naga(Cow::Owned(specialized.module)),
+                });
+                let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                     label: Some(entry),
                     layout: None,
                     module: &module,
                     entry_point: Some(entry),
                     compilation_options: wgpu::PipelineCompilationOptions {
-                        constants,
+                        constants: &[],
                         // Our kernels write every workgroup variable before reading it.
                         zero_initialize_workgroup_memory: false,
                     },
                     cache: None,
-                })
+                });
+                Pipeline {
+                    pipeline,
+                    bindings: specialized.bindings.into(),
+                }
             })
             .clone()
     }
