@@ -42,6 +42,7 @@
 //! ```
 
 pub mod bench;
+pub mod cache_dir;
 pub mod error;
 pub mod gpu;
 pub mod graph;

@@ -7,6 +7,7 @@ mod infer;
 mod info;
 mod matte;
 mod remove;
+mod warmup;
 
 use std::fmt;
 use std::path::Path;
@@ -35,6 +36,7 @@ Exit codes:
 
 Environment:
   U2CUT_ADAPTER      adapter to use when --adapter is not given (index or name substring)
+  U2CUT_CACHE_DIR    cache folder: compiled GPU pipelines, tuning [default: $XDG_CACHE_HOME/u2cut or ~/.cache/u2cut]
   U2CUT_MODEL_DIR    folder searched for NAME.safetensors by --model NAME
   U2CUT_REQUIRE_GPU  set to 1 to fail instead of falling back to the CPU when no GPU exists
   WGPU_BACKEND       restrict wgpu to backends (vulkan, metal, dx12, gl)
@@ -87,6 +89,10 @@ pub enum Command {
     Remove(remove::RemoveArgs),
     /// Closed-form alpha matting of an image with a trimap or a mask (research use)
     Matte(matte::MatteArgs),
+    /// Compile (and optionally tune) the GPU pipelines of a model ahead of
+    /// time, filling the caches later runs start from (container images,
+    /// shard workers)
+    Warmup(warmup::WarmupArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -99,14 +105,42 @@ pub fn run() -> Result<ExitCode> {
             return Ok(ExitCode::from(e.exit_code().clamp(0, 255) as u8));
         }
     };
-    match &cli.command {
+    let result = match &cli.command {
         Command::Info(args) => info::run(&cli.global, args),
         Command::Infer(args) => infer::run(&cli.global, args),
         Command::Bench(args) => bench::run(&cli.global, args),
         Command::Remove(args) => remove::run(&cli.global, args),
         Command::Matte(args) => matte::run(&cli.global, args),
-    }?;
+        Command::Warmup(args) => warmup::run(&cli.global, args),
+    };
+    // Even a failed run keeps what it compiled.
+    save_pipelines(&cli.global);
+    result?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The devices this process opened, whose compiled pipelines are saved
+/// when the command ends.
+static OPENED: std::sync::Mutex<Vec<GpuContext>> = std::sync::Mutex::new(Vec::new());
+
+/// Saves the pipeline caches of the devices the command opened, and says
+/// how many pipelines it compiled.
+fn save_pipelines(global: &GlobalArgs) {
+    let opened = std::mem::take(&mut *OPENED.lock().unwrap_or_else(|p| p.into_inner()));
+    for ctx in opened {
+        let (count, secs) = ctx.compiled_pipelines();
+        if count > 0 {
+            note(
+                global,
+                format_args!("compiled {count} GPU pipelines in {secs:.1} s (summed over threads)"),
+            );
+        }
+        if let Err(e) = ctx.save_pipeline_cache() {
+            warn(format_args!(
+                "{e:#}; the next run compiles its pipelines again"
+            ));
+        }
+    }
 }
 
 /// An error caused by the user's flags or input files (exit code 2). Wraps
@@ -278,6 +312,22 @@ pub fn open_gpu(global: &GlobalArgs) -> Result<Option<GpuContext>> {
     let err = match GpuContext::new(&choice) {
         Ok(ctx) => {
             note(global, format_args!("using {}", ctx.describe()));
+            if let Some(w) = &ctx.pipeline_cache_warning {
+                warn(w);
+            }
+            if !global.quiet {
+                let name = ctx.info.name.clone();
+                ctx.on_first_compile(move || {
+                    eprintln!(
+                        "u2cut: compiling GPU pipelines for {name} (once per process and \
+                         input size; `u2cut warmup` fills the driver's caches ahead of time)"
+                    );
+                });
+            }
+            OPENED
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(ctx.clone());
             return Ok(Some(ctx));
         }
         Err(err) => err,

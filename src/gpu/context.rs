@@ -4,11 +4,13 @@
 //! software rasterizer (llvmpipe / lavapipe). `--adapter` or `U2CUT_ADAPTER`
 //! overrides the choice by index or by a substring of the adapter's name.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::error::GpuResultExt as _;
 use crate::{Error, Result};
 
+use super::pipeline_store::PipelineStore;
 use super::pipelines::PipelineCache;
 
 /// Environment variable naming the adapter to use (index or name substring).
@@ -37,11 +39,15 @@ pub struct AdapterChoice {
     /// Enable the experimental cooperative-matrix feature if the adapter
     /// has it (`U2CUT_COOP_MATRIX=1`).
     pub coop_matrix: bool,
+    /// The folder whose `pipelines/` keeps the driver's compiled pipelines
+    /// between runs (see [`PipelineStore`]); None keeps them in memory only.
+    pub pipeline_cache: Option<PathBuf>,
 }
 
 impl AdapterChoice {
     /// The explicit selector if given, else `U2CUT_ADAPTER`, else automatic;
-    /// cooperative matrices if `U2CUT_COOP_MATRIX=1`.
+    /// cooperative matrices if `U2CUT_COOP_MATRIX=1`; compiled pipelines
+    /// kept in u2cut's cache folder.
     pub fn from_flag_or_env(flag: Option<&str>) -> Self {
         let selector = flag
             .map(str::to_owned)
@@ -50,6 +56,7 @@ impl AdapterChoice {
         Self {
             selector,
             coop_matrix,
+            pipeline_cache: crate::cache_dir::cache_dir(),
         }
     }
 }
@@ -67,6 +74,8 @@ pub struct GpuContext {
     /// (S x S f16 times S x S f16 into f32), when the device was opened
     /// with them: see [`coop_matrix_size`].
     pub coop_matrix: Option<u32>,
+    /// Why the pipeline cache file could not be used, if it could not.
+    pub pipeline_cache_warning: Option<String>,
     pub(crate) pipelines: Arc<PipelineCache>,
 }
 
@@ -107,6 +116,7 @@ fn wanted_features() -> wgpu::Features {
         | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS
         | wgpu::Features::SHADER_F16
         | wgpu::Features::SUBGROUP
+        | wgpu::Features::PIPELINE_CACHE
 }
 
 fn instance() -> wgpu::Instance {
@@ -222,6 +232,10 @@ impl GpuContext {
             trace: wgpu::Trace::Off,
         }))
         .gpu(&format!("opening device on adapter `{}`", info.name))?;
+        let (store, pipeline_cache_warning) = match &choice.pipeline_cache {
+            Some(dir) => PipelineStore::open(&device, &info, dir),
+            None => (None, None),
+        };
         Ok(Self {
             device,
             queue,
@@ -229,7 +243,8 @@ impl GpuContext {
             features,
             limits,
             coop_matrix,
-            pipelines: Arc::new(PipelineCache::default()),
+            pipeline_cache_warning,
+            pipelines: Arc::new(PipelineCache::new(store)),
         })
     }
 
@@ -246,6 +261,28 @@ impl GpuContext {
                 format!(", {}", self.info.driver_info)
             }
         )
+    }
+
+    /// Pipelines this device compiled so far, and the seconds that took
+    /// (summed over the threads that compiled them).
+    pub fn compiled_pipelines(&self) -> (usize, f64) {
+        self.pipelines.compiled()
+    }
+
+    /// Calls `notice` once, when this device starts compiling its first
+    /// pipeline (so a caller can say why the first batch is slow).
+    pub fn on_first_compile(&self, notice: impl Fn() + Send + Sync + 'static) {
+        self.pipelines.on_first_compile(Box::new(notice));
+    }
+
+    /// Writes the compiled pipelines to the cache file if the driver has
+    /// new data for it; returns the file and the bytes written (0 if
+    /// nothing changed), or None without a pipeline cache.
+    pub fn save_pipeline_cache(&self) -> Result<Option<(PathBuf, usize)>> {
+        self.pipelines
+            .store()
+            .map(|s| Ok((s.path().to_owned(), s.save()?)))
+            .transpose()
     }
 
     /// Largest buffer a single storage binding may cover.

@@ -4,6 +4,7 @@
 mod buffers;
 mod context;
 mod dispatch;
+mod pipeline_store;
 mod pipelines;
 mod precision;
 mod profiler;

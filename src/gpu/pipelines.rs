@@ -3,8 +3,11 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
+use super::pipeline_store::PipelineStore;
 use super::shaders::Shader;
 use super::specialize::{self, Parsed};
 
@@ -22,10 +25,15 @@ pub struct Pipeline {
 /// driver compiles distinct pipelines in parallel (on llvmpipe a direct
 /// conv pipeline takes about a second). Each entry is a `OnceLock`: the
 /// first thread to ask compiles, the others wait for it.
-#[derive(Default)]
 pub struct PipelineCache {
     parsed: Mutex<HashMap<Shader, Arc<OnceLock<Parsed>>>>,
     pipelines: Mutex<HashMap<Key, Arc<OnceLock<Pipeline>>>>,
+    /// The driver's cache, kept on disk, that every pipeline is made with.
+    store: Option<PipelineStore>,
+    compiled: AtomicUsize,
+    compile_nanos: AtomicU64,
+    first_compile: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    first_compile_called: std::sync::Once,
 }
 
 /// The slot for `key`, created empty on first use.
@@ -37,6 +45,33 @@ fn slot<K: Eq + std::hash::Hash, V>(
 }
 
 impl PipelineCache {
+    pub fn new(store: Option<PipelineStore>) -> Self {
+        Self {
+            parsed: Mutex::default(),
+            pipelines: Mutex::default(),
+            store,
+            compiled: AtomicUsize::new(0),
+            compile_nanos: AtomicU64::new(0),
+            first_compile: OnceLock::new(),
+            first_compile_called: std::sync::Once::new(),
+        }
+    }
+
+    pub fn store(&self) -> Option<&PipelineStore> {
+        self.store.as_ref()
+    }
+
+    /// See [`GpuContext::compiled_pipelines`](super::GpuContext::compiled_pipelines).
+    pub fn compiled(&self) -> (usize, f64) {
+        let secs = self.compile_nanos.load(Ordering::Relaxed) as f64 * 1e-9;
+        (self.compiled.load(Ordering::Relaxed), secs)
+    }
+
+    /// See [`GpuContext::on_first_compile`](super::GpuContext::on_first_compile).
+    pub fn on_first_compile(&self, notice: Box<dyn Fn() + Send + Sync>) {
+        let _ = self.first_compile.set(notice);
+    }
+
     /// The pipeline for `entry` in `shader` with the given `override`
     /// constants, compiled on first use.
     pub fn get(
@@ -53,6 +88,12 @@ impl PipelineCache {
         );
         slot(&self.pipelines, key)
             .get_or_init(|| {
+                self.first_compile_called.call_once(|| {
+                    if let Some(notice) = self.first_compile.get() {
+                        notice();
+                    }
+                });
+                let start = Instant::now();
                 let parsed = slot(&self.parsed, shader);
                 let parsed = parsed.get_or_init(|| specialize::parse(shader));
                 let specialized = specialize::specialize(parsed, entry, constants);
@@ -70,8 +111,11 @@ impl PipelineCache {
                         // Our kernels write every workgroup variable before reading it.
                         zero_initialize_workgroup_memory: false,
                     },
-                    cache: None,
+                    cache: self.store.as_ref().map(|s| &s.cache),
                 });
+                self.compiled.fetch_add(1, Ordering::Relaxed);
+                let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                self.compile_nanos.fetch_add(nanos, Ordering::Relaxed);
                 Pipeline {
                     pipeline,
                     bindings: specialized.bindings.into(),

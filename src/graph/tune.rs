@@ -99,17 +99,13 @@ pub struct TuneCache {
 }
 
 impl TuneCache {
-    /// `U2CUT_TUNE_CACHE`, else `$XDG_CACHE_HOME/u2cut/tune.json`, else
-    /// `~/.cache/u2cut/tune.json`.
+    /// `U2CUT_TUNE_CACHE`, else `tune.json` in u2cut's cache folder
+    /// ([`cache_dir`](crate::cache_dir::cache_dir)).
     pub fn default_path() -> Option<PathBuf> {
-        let env = |k| std::env::var_os(k).filter(|v| !v.is_empty());
-        if let Some(p) = env("U2CUT_TUNE_CACHE") {
-            return Some(p.into());
+        match std::env::var_os("U2CUT_TUNE_CACHE").filter(|v| !v.is_empty()) {
+            Some(p) => Some(p.into()),
+            None => Some(crate::cache_dir::cache_dir()?.join("tune.json")),
         }
-        let base = env("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| env("HOME").map(|h| Path::new(&h).join(".cache")))?;
-        Some(base.join("u2cut").join("tune.json"))
     }
 
     /// The cache at `path` (empty if the file does not exist yet), for the

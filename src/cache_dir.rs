@@ -1,0 +1,20 @@
+//! u2cut's cache folder, which holds what later runs reuse: the tuning
+//! cache and the drivers' compiled pipelines.
+
+use std::path::{Path, PathBuf};
+
+/// Names the cache folder, overriding the default.
+pub const CACHE_DIR_ENV: &str = "U2CUT_CACHE_DIR";
+
+/// `U2CUT_CACHE_DIR`, else `$XDG_CACHE_HOME/u2cut`, else `~/.cache/u2cut`;
+/// None if none of them is set.
+pub fn cache_dir() -> Option<PathBuf> {
+    let env = |k| std::env::var_os(k).filter(|v| !v.is_empty());
+    if let Some(dir) = env(CACHE_DIR_ENV) {
+        return Some(dir.into());
+    }
+    let base = env("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| Path::new(&h).join(".cache")))?;
+    Some(base.join("u2cut"))
+}
