@@ -655,3 +655,66 @@ fn precision_on_the_cpu_is_warned_about() {
         stderr(&out)
     );
 }
+
+/// The one file in `dir`/pipelines, where u2cut keeps the driver's cache.
+fn pipeline_cache_file(dir: &Path) -> PathBuf {
+    let files = listing(&dir.join("pipelines"));
+    assert_eq!(files.len(), 1, "{files:?}");
+    dir.join("pipelines").join(&files[0])
+}
+
+/// `warmup` leaves the driver's pipeline cache in the cache folder; a
+/// damaged file there is named in a warning, costs nothing else, and is
+/// replaced. Mesa's device-select layer, which prints XDG_RUNTIME_DIR
+/// errors without a desktop session, stays quiet: every line is ours.
+#[test]
+fn warmup_fills_the_pipeline_cache_and_a_damaged_one_is_replaced() {
+    if crate::common::gpu().is_none() {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let cache = dir.path().join("cache");
+    let sessionless = |cmd: &mut Command| {
+        cmd.env("U2CUT_CACHE_DIR", &cache)
+            .env("U2CUT_TUNE_CACHE", dir.path().join("tune.json"))
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("NODEVICE_SELECT");
+    };
+    let mut warmup = u2cut(&["warmup", "--size", "32"]);
+    sessionless(&mut warmup);
+    let err = stderr(&run_ok(&mut warmup));
+    assert!(err.contains("warmed up in"), "{err}");
+    assert!(err.lines().all(|l| l.starts_with("u2cut: ")), "{err}");
+    let file = pipeline_cache_file(&cache);
+    assert!(std::fs::read(&file).unwrap().starts_with(b"u2cutpc1"));
+
+    std::fs::write(&file, b"not a cache").unwrap();
+    let x = dir.path().join("x.npy");
+    write_npy(
+        &x,
+        &[1, 3, 16, 20],
+        &random_input(5, 3 * 16 * 20),
+        npyz::Order::C,
+    );
+    let out_dir = dir.path().join("out");
+    let mut infer = u2cut(&[
+        "infer",
+        "--input-tensor",
+        path_str(&x),
+        "-o",
+        path_str(&out_dir),
+    ]);
+    sessionless(&mut infer);
+    let err = stderr(&run_ok(&mut infer));
+    assert!(
+        err.contains("warning")
+            && err.contains(path_str(&file))
+            && err.contains("not a u2cut pipeline cache"),
+        "{err}"
+    );
+    assert_eq!(listing(&out_dir).len(), 7);
+    assert!(
+        std::fs::read(&file).unwrap().starts_with(b"u2cutpc1"),
+        "replaced"
+    );
+}
