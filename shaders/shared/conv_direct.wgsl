@@ -95,7 +95,7 @@ fn taps(c: Row10) -> RowTaps {
 
 // Row ky of the 3x3 window for output row y, pixels x0 .. x0+7.
 fn row_taps(from_b: bool, base: u32, y: u32, x0: u32, ky: u32) -> RowTaps {
-    let iy = i32(y + ky * DIL) - i32(PAD);
+    let iy = i32(y + ky * dilation()) - i32(padding());
     if DIL == 1u {
         // The three taps of a row overlap: columns x0-1 .. x0+8 serve all
         // 24 of their inputs.
@@ -103,7 +103,7 @@ fn row_taps(from_b: bool, base: u32, y: u32, x0: u32, ky: u32) -> RowTaps {
     }
     let ok = iy >= 0 && iy < i32(p.height);
     let row = u32(clamp(iy, 0, i32(p.height) - 1));
-    let d = i32(DIL);
+    let d = i32(dilation());
     return RowTaps(
         fetch4(from_b, base, row, ok, x0, -d),
         fetch4(from_b, base, row, ok, x0, 4 - d),

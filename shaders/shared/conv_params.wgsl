@@ -27,12 +27,28 @@ struct ConvParams {
     first_block: u32,
     w_a: u32,
     w_b: u32,
-    _pad: u32,
+    // The layer's dilation, which the kernels read when DIL = 0.
+    dilation: u32,
 }
 
 override K: u32 = 3u;
+// The dilation, or 0 to read it from the params at run time: one pipeline
+// then takes every dilation past 1 (the subgroup_any kernel, for the small
+// layers where a distinct pipeline per shape costs more to compile than
+// the constants save). The direct kernels' general row path serves any
+// dilation.
 override DIL: u32 = 1u;
-override PAD: u32 = DIL * (K - 1u) / 2u;
+
+fn dilation() -> u32 {
+    if DIL == 0u {
+        return p.dilation;
+    }
+    return DIL;
+}
+
+fn padding() -> u32 {
+    return dilation() * (K - 1u) / 2u;
+}
 // Upsample-on-read: 1 = `a` is a_height x a_width and the conv reads it
 // through the bilinear resize to height x width (U²-Net's _upsample_like),
 // so the upsampled tensor is never written. Same arithmetic as upsample.wgsl.
@@ -76,8 +92,8 @@ fn fetch_channel(n: u32, ci: u32, y: u32, x: u32) -> f32 {
 fn gather(n: u32, k: u32, y: i32, x: i32) -> f32 {
     let ci = k / (K * K);
     let tap = k % (K * K);
-    let iy = y + i32((tap / K) * DIL) - i32(PAD);
-    let ix = x + i32((tap % K) * DIL) - i32(PAD);
+    let iy = y + i32((tap / K) * dilation()) - i32(padding());
+    let ix = x + i32((tap % K) * dilation()) - i32(padding());
     if iy < 0 || iy >= i32(p.height) || ix < 0 || ix >= i32(p.width) {
         return 0.0;
     }

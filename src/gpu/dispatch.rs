@@ -61,8 +61,11 @@ impl<'a> DispatchBuilder<'a> {
         self
     }
 
-    /// Sets a pipeline-overridable constant (`override` in WGSL).
+    /// Sets a pipeline-overridable constant (`override` in WGSL), replacing
+    /// an earlier value: a kernel may override what every kernel of its
+    /// family sets, and the pipeline is keyed by the final values.
     pub fn constant(mut self, name: &'static str, value: u32) -> Self {
+        self.constants.retain(|(n, _)| *n != name);
         self.constants.push((name, f64::from(value)));
         self
     }

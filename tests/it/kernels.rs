@@ -129,6 +129,8 @@ conv_tests! {
     conv_direct_f16: "direct" F16;
     conv_subgroup_f32: "subgroup" F32;
     conv_subgroup_f16: "subgroup" F16;
+    conv_subgroup_any_f32: "subgroup_any" F32;
+    conv_subgroup_any_f16: "subgroup_any" F16;
     conv_subgroup_uniform_f32: "subgroup_uniform" F32;
     conv_subgroup_uniform_f16: "subgroup_uniform" F16;
     conv_winograd_f32: "winograd" F32;

@@ -64,7 +64,7 @@ fn layouts() -> Vec<Layout> {
         layout!(resample::Image8 { offset, stride, width, height }),
         layout!(conv::ConvParams {
             a, b, dst, residual, height, width, tiles_x, cout_blocks, relu,
-            a_height, a_width, first_block, w_a, w_b, _pad,
+            a_height, a_width, first_block, w_a, w_b, dilation,
         }),
         layout!(batchnorm::BatchNormParams { src, dst, eps, relu, _pad }),
         layout!(elementwise::ElementwiseParams { a, b, dst }),

@@ -64,7 +64,9 @@ pub struct ConvParams {
     pub first_block: u32,
     pub w_a: u32,
     pub w_b: u32,
-    pub _pad: u32,
+    /// The layer's dilation, which the kernels read when the `DIL`
+    /// constant is 0 (the `subgroup_any` kernel).
+    pub dilation: u32,
 }
 
 impl ConvParams {
@@ -179,7 +181,7 @@ impl ConvSpec {
             first_block: 0,
             w_a: 0,
             w_b: a.channels * self.k * self.k * OCB / 4,
-            _pad: 0,
+            dilation: self.dilation,
         }
     }
 

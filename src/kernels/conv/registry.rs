@@ -17,9 +17,10 @@ use super::{ConvParams, ConvSpec};
 use crate::gpu::groups_for;
 
 /// The kernels, in the order reports list them.
-static KERNELS: [&dyn Kernel; 9] = [
+static KERNELS: [&dyn Kernel; 10] = [
     &Direct,
-    &Subgroup,
+    &SUBGROUP,
+    &SUBGROUP_ANY,
     &SubgroupUniform,
     &Winograd,
     &Gemm {
@@ -44,6 +45,15 @@ static KERNELS: [&dyn Kernel; 9] = [
     },
     &Coop,
 ];
+
+static SUBGROUP: Subgroup = Subgroup {
+    name: "subgroup",
+    any_shape: false,
+};
+static SUBGROUP_ANY: Subgroup = Subgroup {
+    name: "subgroup_any",
+    any_shape: true,
+};
 
 /// Names that tuning caches written by older versions use.
 const OLD_NAMES: [(&str, &str); 1] = [("gemm", "gemm64x32")];
@@ -93,22 +103,31 @@ impl ConvKernel {
     }
 
     /// The kernel for convs that were never tuned: on CPU adapters
-    /// (llvmpipe) the subgroup kernel, in uniform windows on 3x3 convs with
-    /// a single output block or grids of at least [`MIN_SPLIT_GROUPS`];
-    /// elsewhere the direct kernel. BENCHMARKS.md has the measurements
-    /// behind the rule; `u2cut bench --tune` measures every kernel.
+    /// (llvmpipe) the subgroup kernel, in its any-shape form on layers of
+    /// at most [`ANY_SHAPE_PIXELS`], else in uniform windows on 3x3 convs
+    /// with a single output block or grids of at least
+    /// [`MIN_SPLIT_GROUPS`]; elsewhere the direct kernel. BENCHMARKS.md has
+    /// the measurements behind the rule; `u2cut bench --tune` measures
+    /// every kernel.
     pub fn untuned(caps: &Caps, spec: &ConvSpec, p: &ConvParams) -> Self {
         let cpu = caps.info.device_type == wgpu::DeviceType::Cpu;
         let groups = groups_for(u64::from(p.height) * u64::from(p.tiles_x));
+        let small = u64::from(p.height) * u64::from(p.width) <= ANY_SHAPE_PIXELS;
         let windows_pay = spec.k == 3 && (p.cout_blocks == 1 || groups >= MIN_SPLIT_GROUPS);
-        let uniform = ConvKernel(&SubgroupUniform);
-        [uniform, ConvKernel(&Subgroup)]
+        let (any, uniform) = (ConvKernel(&SUBGROUP_ANY), ConvKernel(&SubgroupUniform));
+        [any, uniform, ConvKernel(&SUBGROUP)]
             .into_iter()
-            .filter(|&k| windows_pay || k != uniform)
+            .filter(|&k| (small || k != any) && (windows_pay || k != uniform))
             .find(|k| cpu && k.check(caps, spec, p).is_ok())
             .unwrap_or_default()
     }
 }
+
+/// Layers of at most this many pixels per image take the any-shape
+/// subgroup kernel on llvmpipe: at 320x320 the 20x20 and 10x10 layers, a
+/// small share of the time that needed most of the conv pipelines
+/// (BENCHMARKS.md).
+const ANY_SHAPE_PIXELS: u64 = 32 * 32;
 
 /// The uniform-window kernel runs one grid per output block: on llvmpipe
 /// it beats the subgroup kernel on grids of at least this many workgroups
