@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Every test suite: the README's one test command, and what .ci/run runs
+# on a fresh machine.
+#
+# The rule of what runs where: plain `cargo test --release` runs every
+# test that needs only Mesa's Vulkan driver (no Chromium, ffmpeg, Slurm,
+# root, Python or downloaded weights) and passes on a fresh clone. A suite
+# that needs more runs here, after need_packages installs what it needs.
+# GPU tests fail, not skip, without an adapter (U2CUT_REQUIRE_GPU=1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Installs the Debian packages given that are missing (as root), or says
+# which to install.
+need_packages() {
+    command -v dpkg-query >/dev/null || return 0
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+            || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "tools/test.sh: needs ${missing[*]}: apt-get install ${missing[*]} (as root)" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+}
+
+need_packages mesa-vulkan-drivers libvulkan1
+export U2CUT_REQUIRE_GPU=1
+cargo test --release
