@@ -111,6 +111,21 @@ log "torch parity (tools/torch_u2net.py --check)"
 step 60 python3 tools/torch_u2net.py --check --device "${TORCH:-cuda}" 2>&1 | tee -a "$results/summary.md"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 
+# Time to the first output with fresh caches, then again: whether the
+# driver keeps its compiled code in wgpu's pipeline cache (u2cut's
+# pipelines/*.bin) or its own (NVIDIA's shader disk cache, sent into the
+# fresh folder by __GL_SHADER_DISK_CACHE_PATH).
+log "startup (u2cut bench --iters 1 -q, fresh caches, then warm)"
+startup=$results/startup-cache
+rm -rf "$startup" && mkdir -p "$startup"
+for run in cold warm; do
+    t0=$(date +%s.%N)
+    step 60 env U2CUT_CACHE_DIR="$startup/u2cut" __GL_SHADER_DISK_CACHE_PATH="$startup/nv" \
+        XDG_CACHE_HOME="$startup/xdg" "$u2cut" bench --iters 1 -q >/dev/null || status=1
+    echo "$run: $(echo "$(date +%s.%N) - $t0" | bc) s" | tee -a "$results/summary.md"
+done
+ls -l "$startup"/u2cut/pipelines 2>&1 | tee -a "$results/summary.md"
+
 # 3. and 4. Benchmarks, then the alternating reference runs.
 log "bench (u2cut bench --tune --size S --batch B, f32 then f16)"
 export U2CUT_TUNE_CACHE=$results/tune.json
