@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::{Error, Result};
+
 /// Names the cache folder, overriding the default.
 pub const CACHE_DIR_ENV: &str = "U2CUT_CACHE_DIR";
 
@@ -17,4 +19,19 @@ pub fn cache_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| env("HOME").map(|h| Path::new(&h).join(".cache")))?;
     Some(base.join("u2cut"))
+}
+
+/// Writes `bytes` to `path` (creating its folder) through a temporary file
+/// renamed over it, so that a concurrent reader (shards on one machine)
+/// never sees half a file. `what` names the file in the error.
+pub fn write_atomically(path: &Path, bytes: &[u8], what: &str) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        std::io::Write::write_all(&mut tmp, bytes)?;
+        tmp.persist(path)?;
+        Ok(())
+    };
+    write().map_err(|e| Error::io(format!("writing {what} {}", path.display()), e))
 }

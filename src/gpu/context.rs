@@ -271,18 +271,14 @@ impl GpuContext {
 
     /// Calls `notice` once, when this device starts compiling its first
     /// pipeline (so a caller can say why the first batch is slow).
-    pub fn on_first_compile(&self, notice: impl Fn() + Send + Sync + 'static) {
+    pub fn on_first_compile(&self, notice: impl FnOnce() + Send + 'static) {
         self.pipelines.on_first_compile(Box::new(notice));
     }
 
-    /// Writes the compiled pipelines to the cache file if the driver has
-    /// new data for it; returns the file and the bytes written (0 if
-    /// nothing changed), or None without a pipeline cache.
-    pub fn save_pipeline_cache(&self) -> Result<Option<(PathBuf, usize)>> {
-        self.pipelines
-            .store()
-            .map(|s| Ok((s.path().to_owned(), s.save()?)))
-            .transpose()
+    /// Writes the compiled pipelines to the cache file if the device has
+    /// one and the driver has new data for it.
+    pub fn save_pipeline_cache(&self) -> Result<()> {
+        self.pipelines.store().map_or(Ok(()), PipelineStore::save)
     }
 
     /// Largest buffer a single storage binding may cover.

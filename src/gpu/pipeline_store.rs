@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{Error, Result};
+use crate::Result;
 
 /// The file's first bytes, then the key's length (u32 LE), the key, the
 /// payload's length (u64 LE) and CRC-32 (u32 LE), and the payload.
@@ -28,17 +28,16 @@ pub struct PipelineStore {
     loaded: Vec<u8>,
 }
 
-/// What identifies compatible cache data: the adapter (wgpu's key for it,
-/// None where the backend has no pipeline caches), its driver, and u2cut's
-/// version (our shaders change between versions).
-fn store_key(info: &wgpu::AdapterInfo) -> Option<String> {
-    let adapter = wgpu::util::pipeline_cache_key(info)?;
-    Some(format!(
+/// What identifies compatible cache data: the adapter (`adapter`, wgpu's
+/// key for it), its driver, and u2cut's version (our shaders change
+/// between versions).
+fn store_key(adapter: &str, info: &wgpu::AdapterInfo) -> String {
+    format!(
         "{adapter} {} {} u2cut {}",
         info.driver,
         info.driver_info,
         env!("CARGO_PKG_VERSION")
-    ))
+    )
 }
 
 /// The payload of a store file, if it is one for `key`.
@@ -88,15 +87,14 @@ impl PipelineStore {
         info: &wgpu::AdapterInfo,
         dir: &Path,
     ) -> (Option<Self>, Option<String>) {
-        let Some(key) =
-            store_key(info).filter(|_| device.features().contains(wgpu::Features::PIPELINE_CACHE))
+        // wgpu has no key where the backend has no pipeline caches.
+        let Some(adapter) = wgpu::util::pipeline_cache_key(info)
+            .filter(|_| device.features().contains(wgpu::Features::PIPELINE_CACHE))
         else {
             return (None, None);
         };
-        let path = dir.join("pipelines").join(format!(
-            "{}.bin",
-            wgpu::util::pipeline_cache_key(info).unwrap_or_default()
-        ));
+        let key = store_key(&adapter, info);
+        let path = dir.join("pipelines").join(format!("{adapter}.bin"));
         let (loaded, warning) = match std::fs::read(&path) {
             Ok(bytes) => match decode(&bytes, &key) {
                 Ok(payload) => (payload.to_vec(), None),
@@ -137,37 +135,18 @@ impl PipelineStore {
         (Some(store), warning)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Writes the driver's current data if it changed since it was read:
-    /// to a temporary file renamed over the old one, so that concurrent
-    /// runs (shards on one machine) never read half a file. Returns the
-    /// bytes written, 0 if nothing changed.
-    pub fn save(&self) -> Result<usize> {
-        let Some(data) = self.cache.get_data() else {
-            return Ok(0);
-        };
-        if data == self.loaded {
-            return Ok(0);
+    /// Writes the driver's current data if it changed since it was read,
+    /// atomically (concurrent runs, shards on one machine, never read half
+    /// a file).
+    pub fn save(&self) -> Result<()> {
+        match self.cache.get_data() {
+            Some(data) if data != self.loaded => crate::cache_dir::write_atomically(
+                &self.path,
+                &encode(&self.key, &data),
+                "the pipeline cache",
+            ),
+            _ => Ok(()),
         }
-        let bytes = encode(&self.key, &data);
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(dir)?;
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-            std::io::Write::write_all(&mut tmp, &bytes)?;
-            tmp.persist(&self.path)?;
-            Ok(())
-        };
-        write().map_err(|e| {
-            Error::io(
-                format!("writing the pipeline cache {}", self.path.display()),
-                e,
-            )
-        })?;
-        Ok(bytes.len())
     }
 }
 

@@ -32,8 +32,8 @@ pub struct PipelineCache {
     store: Option<PipelineStore>,
     compiled: AtomicUsize,
     compile_nanos: AtomicU64,
-    first_compile: OnceLock<Box<dyn Fn() + Send + Sync>>,
-    first_compile_called: std::sync::Once,
+    /// Taken and called when the first pipeline compile starts.
+    first_compile: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 /// The slot for `key`, created empty on first use.
@@ -52,8 +52,7 @@ impl PipelineCache {
             store,
             compiled: AtomicUsize::new(0),
             compile_nanos: AtomicU64::new(0),
-            first_compile: OnceLock::new(),
-            first_compile_called: std::sync::Once::new(),
+            first_compile: Mutex::default(),
         }
     }
 
@@ -68,8 +67,8 @@ impl PipelineCache {
     }
 
     /// See [`GpuContext::on_first_compile`](super::GpuContext::on_first_compile).
-    pub fn on_first_compile(&self, notice: Box<dyn Fn() + Send + Sync>) {
-        let _ = self.first_compile.set(notice);
+    pub fn on_first_compile(&self, notice: Box<dyn FnOnce() + Send>) {
+        *self.first_compile.lock().unwrap() = Some(notice);
     }
 
     /// The pipeline for `entry` in `shader` with the given `override`
@@ -88,11 +87,10 @@ impl PipelineCache {
         );
         slot(&self.pipelines, key)
             .get_or_init(|| {
-                self.first_compile_called.call_once(|| {
-                    if let Some(notice) = self.first_compile.get() {
-                        notice();
-                    }
-                });
+                let notice = self.first_compile.lock().unwrap().take();
+                if let Some(notice) = notice {
+                    notice();
+                }
                 let start = Instant::now();
                 let parsed = slot(&self.parsed, shader);
                 let parsed = parsed.get_or_init(|| specialize::parse(shader));

@@ -161,20 +161,8 @@ impl TuneCache {
     /// Writes the cache atomically (a temporary file renamed over it), so a
     /// concurrent reader never sees half a file.
     pub fn save(&self) -> Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(dir)?;
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-            serde_json::to_writer_pretty(&mut tmp, &self.all)?;
-            tmp.persist(&self.path)?;
-            Ok(())
-        };
-        write().map_err(|e| {
-            Error::io(
-                format!("writing the tuning cache {}", self.path.display()),
-                e,
-            )
-        })
+        let json = serde_json::to_vec_pretty(&self.all).expect("choices serialize");
+        crate::cache_dir::write_atomically(&self.path, &json, "the tuning cache")
     }
 }
 
