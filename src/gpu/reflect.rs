@@ -6,9 +6,8 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
-use naga::valid::{Capabilities, ValidationFlags, Validator};
-
 use super::shaders::Shader;
+use super::specialize;
 
 /// A storage buffer of bind group 0 as the WGSL declares it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,40 +42,21 @@ pub fn storage_buffers(shader: Shader, entry: &str) -> &'static [StorageBinding]
 }
 
 fn reflect(shader: Shader) -> Entries {
-    let source = shader.source();
-    let module = naga::front::wgsl::parse_str(&source)
-        .unwrap_or_else(|e| panic!("{}.wgsl: {}", shader.name, e.emit_to_string(&source)));
-    let info = Validator::new(ValidationFlags::all(), Capabilities::all())
-        .validate(&module)
-        .unwrap_or_else(|e| panic!("{}.wgsl: {}", shader.name, e.emit_to_string(&source)));
-    let storage: Vec<_> = module
-        .global_variables
-        .iter()
-        .filter_map(|(handle, var)| {
-            let binding = var.binding.as_ref().filter(|b| b.group == 0)?;
-            matches!(var.space, naga::AddressSpace::Storage { .. }).then(|| {
-                let name = var.name.clone().unwrap_or_default();
-                let binding = StorageBinding {
-                    binding: binding.binding,
-                    name: Box::leak(name.into_boxed_str()),
-                };
-                (handle, binding)
-            })
-        })
-        .collect();
-    module
+    let parsed = specialize::parse(shader);
+    parsed
+        .module
         .entry_points
         .iter()
         .enumerate()
         .map(|(index, entry)| {
-            let uses = info.get_entry_point(index);
-            let mut used: Vec<StorageBinding> = storage
-                .iter()
-                .filter(|(handle, _)| !uses[*handle].is_empty())
-                .map(|&(_, binding)| binding)
+            let storage = specialize::entry_bindings(&parsed.module, &parsed.info, index)
+                .filter(|(_, var)| matches!(var.space, naga::AddressSpace::Storage { .. }))
+                .map(|(binding, var)| StorageBinding {
+                    binding,
+                    name: Box::leak(var.name.clone().unwrap_or_default().into_boxed_str()),
+                })
                 .collect();
-            used.sort_by_key(|b| b.binding);
-            (entry.name.clone(), used)
+            (entry.name.clone(), storage)
         })
         .collect()
 }

@@ -16,8 +16,8 @@ use super::shaders::Shader;
 /// A shader parsed and validated once, for every pipeline made of it.
 pub struct Parsed {
     name: &'static str,
-    module: naga::Module,
-    info: ModuleInfo,
+    pub(super) module: naga::Module,
+    pub(super) info: ModuleInfo,
 }
 
 /// One pipeline's module, and the group-0 bindings its entry point uses.
@@ -39,7 +39,9 @@ pub fn parse(shader: Shader) -> Parsed {
     let source = shader.source();
     let module = naga::front::wgsl::parse_str(&source)
         .unwrap_or_else(|e| panic!("{}.wgsl: {}", shader.name, e.emit_to_string(&source)));
-    let info = validate(&module).unwrap_or_else(|e| panic!("{}.wgsl: {e}", shader.name));
+    let info = Validator::new(ValidationFlags::all(), Capabilities::all())
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{}.wgsl: {}", shader.name, e.emit_to_string(&source)));
     Parsed {
         name: shader.name,
         module,
@@ -79,16 +81,28 @@ pub fn specialize(parsed: &Parsed, entry: &str, constants: &[(&str, f64)]) -> Sp
         .iter()
         .position(|ep| ep.name == entry)
         .unwrap_or_else(|| panic!("{name}.wgsl has no entry point {entry}"));
+    let bindings = entry_bindings(&module, &info, index)
+        .map(|(binding, _)| binding)
+        .collect();
+    Specialized { module, bindings }
+}
+
+/// The variables of bind group 0 that entry point `index` uses, through
+/// the functions it calls, in binding order.
+pub(super) fn entry_bindings<'m>(
+    module: &'m naga::Module,
+    info: &ModuleInfo,
+    index: usize,
+) -> impl Iterator<Item = (u32, &'m naga::GlobalVariable)> {
     let uses = info.get_entry_point(index);
-    let mut bindings: Vec<u32> = module
+    let mut used: Vec<_> = module
         .global_variables
         .iter()
         .filter(|&(handle, _)| !uses[handle].is_empty())
-        .filter_map(|(_, var)| var.binding.as_ref().filter(|b| b.group == 0))
-        .map(|b| b.binding)
+        .filter_map(|(_, var)| Some((var.binding.as_ref().filter(|b| b.group == 0)?.binding, var)))
         .collect();
-    bindings.sort_unstable();
-    Specialized { module, bindings }
+    used.sort_unstable_by_key(|&(binding, _)| binding);
+    used.into_iter()
 }
 
 /// Replaces every `if` whose condition is now a constant by the block it
