@@ -618,18 +618,20 @@ fn a_broken_tuning_cache_is_warned_about_and_ignored() {
         ])
         .env("U2CUT_TUNE_CACHE", &cache),
     );
-    let err = stderr(&out);
-    assert!(
-        err.contains("warning")
-            && err.contains(path_str(&cache))
-            && err.contains("not a u2cut tuning cache"),
-        "{err}"
-    );
+    assert_warned(&stderr(&out), &cache, "not a u2cut tuning cache");
     assert_eq!(listing(&out_dir).len(), 7);
     assert_eq!(
         std::fs::read_to_string(&cache).unwrap(),
         "{oops",
         "the broken cache is left as it was"
+    );
+}
+
+/// A cache file that could not be used was named in a warning, with why.
+fn assert_warned(err: &str, file: &Path, why: &str) {
+    assert!(
+        err.contains("warning") && err.contains(path_str(file)) && err.contains(why),
+        "{err}"
     );
 }
 
@@ -705,12 +707,10 @@ fn warmup_fills_the_pipeline_cache_and_a_damaged_one_is_replaced() {
         path_str(&out_dir),
     ]);
     sessionless(&mut infer);
-    let err = stderr(&run_ok(&mut infer));
-    assert!(
-        err.contains("warning")
-            && err.contains(path_str(&file))
-            && err.contains("not a u2cut pipeline cache"),
-        "{err}"
+    assert_warned(
+        &stderr(&run_ok(&mut infer)),
+        &file,
+        "not a u2cut pipeline cache",
     );
     assert_eq!(listing(&out_dir).len(), 7);
     assert!(
