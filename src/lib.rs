@@ -20,8 +20,9 @@
 //! };
 //! let remover = Remover::new(net, Options::default());
 //!
-//! // Decoded upright (EXIF orientation), any format the image crate reads:
-//! let photo = u2cut::io::decode_file("photo.jpg".as_ref(), u2cut::io::DEFAULT_MAX_PIXELS)?;
+//! // Decoded upright (EXIF orientation), any format the image crate reads,
+//! // JPEGs as Pillow decodes them; a truncated or corrupt one is an error:
+//! let photo = u2cut::io::decode_file("photo.jpg".as_ref(), &Default::default())?;
 //! let photo = image::DynamicImage::ImageRgba8(photo.image);
 //!
 //! let cutouts = remover.cutouts(std::slice::from_ref(&photo))?; // RGBA, alpha = mask

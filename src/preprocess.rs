@@ -11,8 +11,9 @@
 
 use std::path::Path;
 
-use crate::{Error, Result};
-use image::{DynamicImage, ImageDecoder as _, ImageReader, RgbImage};
+use crate::io::{DecodeOptions, decode_file};
+use crate::{Result, ResultExt as _};
+use image::{DynamicImage, RgbImage};
 
 use crate::kernels::resample::Resize;
 
@@ -20,25 +21,14 @@ use crate::kernels::resample::Resize;
 pub const MEAN: [f64; 3] = [0.485, 0.456, 0.406];
 pub const STD: [f64; 3] = [0.229, 0.224, 0.225];
 
-/// Decodes an image file with its EXIF orientation applied, as RGB8 (any
-/// alpha channel is dropped, not composited). Errors name the file.
-pub fn load_rgb8(path: &Path) -> Result<RgbImage> {
-    let name = path.display();
-    let reader = ImageReader::open(path)
-        .map_err(|e| Error::io(format!("{name}: cannot open"), e))?
-        .with_guessed_format()
-        .map_err(|e| Error::io(format!("{name}: cannot read"), e))?;
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| Error::Input(format!("{name}: not a supported image: {e}")))?;
-    // A broken EXIF block should not make a decodable image unusable.
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder)
-        .map_err(|e| Error::Input(format!("{name}: cannot decode: {e}")))?;
-    img.apply_orientation(orientation);
-    Ok(img.to_rgb8())
+/// Decodes an image file as [`decode_file`] does (EXIF orientation
+/// applied, limits checked), as RGB8: any alpha channel is dropped, not
+/// composited. Returns the decode's warning beside it (a damaged JPEG let
+/// through); errors name the file.
+pub fn load_rgb8(path: &Path, options: &DecodeOptions) -> Result<(RgbImage, Option<String>)> {
+    let decoded = decode_file(path, options).context(path.display())?;
+    let rgb = DynamicImage::ImageRgba8(decoded.image).to_rgb8();
+    Ok((rgb, decoded.warning))
 }
 
 /// Pillow's `resize((width, height), Image.LANCZOS)` of an 8-bit RGB image,

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result, bail};
 use crate::io::paths::{self, OutputNaming};
-use crate::io::{DEFAULT_MAX_PIXELS, Format};
+use crate::io::{DecodeOptions, Format};
 use crate::pipeline::{self, Files, Outcome};
 use crate::remove::Options;
 use crate::{Network, Remover};
@@ -68,7 +68,7 @@ pub fn run(net: Network, folder: &Path, batch: u32) -> Result<PipelineReport> {
     let remover = Remover::new(net, options);
     let batch = remover.batch()?;
     let files = Files {
-        max_pixels: DEFAULT_MAX_PIXELS,
+        decode: DecodeOptions::default(),
         format,
         quality: 90,
     };

@@ -213,7 +213,7 @@ impl Source {
     }
 
     /// Images `first .. first + count`, NCHW, normalized.
-    fn batch(&self, first: u32, count: u32) -> Result<Vec<f32>> {
+    fn batch(&self, global: &GlobalArgs, first: u32, count: u32) -> Result<Vec<f32>> {
         let (first, end) = (first as usize, (first + count) as usize);
         match self {
             Source::Tensor(t) => {
@@ -224,7 +224,7 @@ impl Source {
                 let planes: Vec<Vec<f32>> = paths[first..end]
                     .par_iter()
                     .map(|p| {
-                        let img = preprocess::load_rgb8(p).map_err(super::input_error)?;
+                        let img = super::load_rgb8(global, p)?;
                         Ok(preprocess::normalize(&img, size.width, size.height))
                     })
                     .collect::<Result<_>>()?;
@@ -259,7 +259,7 @@ pub fn run(global: &GlobalArgs, args: &InferArgs) -> Result<()> {
     // The first batch is decoded before any output or GPU work, so that bad images
     // in it are reported at once.
     let batch = args.batch_size.unwrap_or(n).min(n);
-    let mut next = Some(source.batch(0, batch)?);
+    let mut next = Some(source.batch(global, 0, batch)?);
     let model = Arc::new(load_model(&args.model)?);
 
     ensure_out_dir(&args.out_dir)?;
@@ -280,7 +280,7 @@ pub fn run(global: &GlobalArgs, args: &InferArgs) -> Result<()> {
         let count = batch.min(n - first);
         let input = match next.take() {
             Some(input) => input,
-            None => source.batch(first, count)?,
+            None => source.batch(global, first, count)?,
         };
         if let Some(out) = &mut input_out {
             out.extend(&input)?;

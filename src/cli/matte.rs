@@ -17,7 +17,6 @@ use u2cut::matting::cf::{self, CfOptions};
 use u2cut::matting::{
     Engine, ForegroundOptions, Plane, Refined, TrimapOptions, foreground, rgb_words, trimap,
 };
-use u2cut::preprocess;
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("known").required(true).args(["trimap", "mask"])))]
@@ -98,8 +97,13 @@ fn write(path: &Path, img: &DynamicImage, format: Format) -> Result<()> {
 }
 
 /// An 8-bit gray image of the given size; errors name the flag.
-fn gray_of_size(flag: &str, path: &Path, (width, height): (u32, u32)) -> Result<image::GrayImage> {
-    let img = preprocess::load_rgb8(path).map_err(input_error)?;
+fn gray_of_size(
+    global: &GlobalArgs,
+    flag: &str,
+    path: &Path,
+    (width, height): (u32, u32),
+) -> Result<image::GrayImage> {
+    let img = super::load_rgb8(global, path)?;
     if img.dimensions() != (width, height) {
         bail_input!(
             "{flag} {}: {}x{}, but the image is {width}x{height}",
@@ -153,13 +157,13 @@ pub fn run(global: &GlobalArgs, args: &MatteArgs) -> Result<()> {
             args.tolerance
         );
     }
-    let image = preprocess::load_rgb8(&args.image).map_err(input_error)?;
+    let image = super::load_rgb8(global, &args.image)?;
     let (flag, path) = match (&args.trimap, &args.mask) {
         (Some(t), _) => ("--trimap", t),
         (None, Some(m)) => ("--mask", m),
         (None, None) => unreachable!("clap requires --trimap or --mask"),
     };
-    let gray = gray_of_size(flag, path, image.dimensions())?;
+    let gray = gray_of_size(global, flag, path, image.dimensions())?;
     let words = rgb_words(&image);
 
     let ctx = open_gpu(global)?;

@@ -75,6 +75,10 @@ pub struct GlobalArgs {
     /// differ from f32 by about a gray level, see BENCHMARKS.md)
     #[arg(long, global = true, value_enum, default_value_t = Precision::F32)]
     pub precision: Precision,
+    /// Use what can be decoded of a truncated or corrupt JPEG input, with
+    /// a warning per file, instead of refusing it
+    #[arg(long, global = true)]
+    pub allow_truncated: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -271,6 +275,20 @@ pub fn note(global: &GlobalArgs, msg: impl fmt::Display) {
 /// Prints a warning on stderr (even with `--quiet`).
 pub fn warn(msg: impl fmt::Display) {
     eprintln!("u2cut: warning: {msg}");
+}
+
+/// Decodes an image as RGB8 for `matte` and `infer`: a damaged JPEG is an
+/// input error unless `--allow-truncated`, which warns instead.
+pub fn load_rgb8(global: &GlobalArgs, path: &Path) -> Result<image::RgbImage> {
+    let options = u2cut::io::DecodeOptions {
+        allow_truncated: global.allow_truncated,
+        ..Default::default()
+    };
+    let (img, warning) = u2cut::preprocess::load_rgb8(path, &options).map_err(input_error)?;
+    if let Some(w) = warning {
+        warn(format_args!("{}: {w}", path.display()));
+    }
+    Ok(img)
 }
 
 /// Where the network runs: `--cpu`, else the chosen GPU adapter. Without

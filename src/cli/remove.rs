@@ -16,7 +16,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use u2cut::Remover;
 use u2cut::io::paths::{self, Job, OutputNaming, Sink};
-use u2cut::io::{DEFAULT_MAX_PIXELS, Format};
+use u2cut::io::{DEFAULT_MAX_PIXELS, DecodeOptions, Format};
 use u2cut::matting::{CfOptions, GuidedOptions, MattingOptions, Method, TrimapOptions};
 use u2cut::pipeline::{self, Event, Files, Outcome, StageTimes};
 use u2cut::remove::{Background, DEFAULT_BATCH, Options, Product};
@@ -126,6 +126,13 @@ pub struct RemoveArgs {
     pub matting_max_iterations: Option<u32>,
 }
 
+fn decode_options(global: &GlobalArgs, args: &RemoveArgs) -> DecodeOptions {
+    DecodeOptions {
+        max_pixels: args.max_pixels,
+        allow_truncated: global.allow_truncated,
+    }
+}
+
 fn parse_color(s: &str) -> std::result::Result<[u8; 4], String> {
     let parts: Vec<&str> = s.split(',').map(str::trim).collect();
     if !(3..=4).contains(&parts.len()) {
@@ -221,7 +228,7 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
     let background = match (&args.bg_color, &args.bg_image) {
         (Some(c), _) => Background::Color(*c),
         (None, Some(path)) => {
-            let bg = u2cut::io::decode_file(path, args.max_pixels)
+            let bg = u2cut::io::decode_file(path, &decode_options(global, args))
                 .input_context(|| format!("--bg-image {}", path.display()))?;
             Background::Image(Arc::new(bg.image))
         }
@@ -293,7 +300,7 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
             ..defaults
         };
         let files = Files {
-            max_pixels: args.max_pixels,
+            decode: decode_options(global, args),
             format,
             quality: args.quality,
         };
@@ -411,10 +418,7 @@ impl Report {
                 self.written += 1;
                 self.tick();
                 if let Some(w) = warning {
-                    self.line(format!(
-                        "u2cut: warning: {}: {w} (`u2cut matte` takes --max-iterations)",
-                        job.name()
-                    ));
+                    self.line(format!("u2cut: warning: {}: {w}", job.name()));
                 }
                 if !self.quiet && self.bar.is_none() {
                     let to = match &job.sink {

@@ -1,34 +1,66 @@
-//! Decoding: any format the image crate reads, EXIF orientation applied,
-//! converted to RGBA8. [`open_file`] reads only the header, so callers can
-//! check the size (and budget memory) before any pixel is decoded: a
-//! decompression bomb is refused without allocating it. Every failure is
-//! the input's: [`Error::Limit`] for an image over the pixel limit,
-//! [`Error::Input`] otherwise.
+//! Decoding: any format the image crate reads (JPEGs by libjpeg-turbo's
+//! decoder, see [`super::jpeg`]), EXIF orientation applied, converted to
+//! RGBA8. [`open_file`] reads only the header, so callers can check the
+//! size (and budget memory) before any pixel is decoded: a decompression
+//! bomb is refused without allocating it. Every failure is the input's:
+//! [`Error::Limit`] for an image over the pixel limit, [`Error::Input`]
+//! otherwise, a truncated or corrupt JPEG included unless
+//! [`DecodeOptions::allow_truncated`] lets it through with a warning.
 
 use std::fmt::Display;
 use std::io::{BufRead, Cursor, Seek};
 use std::path::Path;
 
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageReader, RgbaImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbaImage};
 
+use super::jpeg::Jpeg;
 use crate::error::{Error, Result, bail};
 
 /// Default `--max-pixels`: 100 megapixels (a 400 MB RGBA8 image).
 pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
+
+/// What an input may be.
+#[derive(Clone, Copy, Debug)]
+pub struct DecodeOptions {
+    /// Larger images are refused from their header, before decoding.
+    pub max_pixels: u64,
+    /// Decode what can be decoded of a truncated or corrupt JPEG, with a
+    /// warning, instead of refusing it.
+    pub allow_truncated: bool,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self {
+            max_pixels: DEFAULT_MAX_PIXELS,
+            allow_truncated: false,
+        }
+    }
+}
 
 /// A decoded image, upright (EXIF orientation applied).
 pub struct Decoded {
     pub image: RgbaImage,
     /// The stored color type before conversion (e.g. L16, Rgba8).
     pub color: image::ColorType,
+    /// What is wrong with the data that was let through
+    /// ([`DecodeOptions::allow_truncated`]).
+    pub warning: Option<String>,
 }
 
 /// An image whose header has been read and whose size is within the limit.
 pub struct Header {
-    decoder: Box<dyn ImageDecoder>,
+    pixels: Pixels,
+    allow_truncated: bool,
     pub width: u32,
     pub height: u32,
+}
+
+/// Where a header's pixels come from.
+enum Pixels {
+    Jpeg(Jpeg),
+    Other(Box<dyn ImageDecoder>),
 }
 
 /// An unusable input: what failed, and why.
@@ -39,67 +71,94 @@ fn input(what: &str, why: impl Display) -> Error {
 impl Header {
     /// Decodes the pixels, applies the EXIF orientation, converts to RGBA8.
     pub fn decode(self) -> Result<Decoded> {
-        let mut decoder = self.decoder;
-        // A broken EXIF block should not make a decodable image unusable.
-        let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-        let color = decoder.color_type();
-        let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
-            image::ImageError::Limits(l) => {
-                Error::Limit(format!("over the decoder's memory limit: {l}"))
+        let (mut img, orientation, color, warning) = match self.pixels {
+            Pixels::Jpeg(jpeg) => {
+                let (orientation, color) = (jpeg.orientation, jpeg.color);
+                let (img, warning) = jpeg.decode(self.allow_truncated)?;
+                (img, orientation, color, warning)
             }
-            e => input("cannot decode (truncated or corrupt?)", e),
-        })?;
+            Pixels::Other(mut decoder) => {
+                // A broken EXIF block should not make a decodable image unusable.
+                let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+                let color = decoder.color_type();
+                let img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+                    image::ImageError::Limits(l) => {
+                        Error::Limit(format!("over the decoder's memory limit: {l}"))
+                    }
+                    e => input("cannot decode (truncated or corrupt?)", e),
+                })?;
+                (img, orientation, color, None)
+            }
+        };
         img.apply_orientation(orientation);
         Ok(Decoded {
             image: img.into_rgba8(),
             color,
+            warning,
         })
     }
 }
 
 /// Reads the header of `path`. Errors say what is wrong (callers name the file).
-pub fn open_file(path: &Path, max_pixels: u64) -> Result<Header> {
+pub fn open_file(path: &Path, options: &DecodeOptions) -> Result<Header> {
     let reader = ImageReader::open(path).map_err(|e| input("cannot open", e))?;
     if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
         bail!(Input, "empty file");
     }
-    open(reader, max_pixels)
+    open(reader, options)
 }
 
 /// Reads the header of an encoded image held in memory (e.g. from stdin).
-pub fn open_bytes(bytes: Vec<u8>, max_pixels: u64) -> Result<Header> {
+pub fn open_bytes(bytes: Vec<u8>, options: &DecodeOptions) -> Result<Header> {
     if bytes.is_empty() {
         bail!(Input, "empty input");
     }
-    open(ImageReader::new(Cursor::new(bytes)), max_pixels)
+    open(ImageReader::new(Cursor::new(bytes)), options)
 }
 
 /// [`open_file`] and [`Header::decode`].
-pub fn decode_file(path: &Path, max_pixels: u64) -> Result<Decoded> {
-    open_file(path, max_pixels)?.decode()
+pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<Decoded> {
+    open_file(path, options)?.decode()
 }
 
 /// [`open_bytes`] and [`Header::decode`].
-pub fn decode_bytes(bytes: Vec<u8>, max_pixels: u64) -> Result<Decoded> {
-    open_bytes(bytes, max_pixels)?.decode()
+pub fn decode_bytes(bytes: Vec<u8>, options: &DecodeOptions) -> Result<Decoded> {
+    open_bytes(bytes, options)?.decode()
 }
 
-fn open<R: BufRead + Seek + 'static>(reader: ImageReader<R>, max_pixels: u64) -> Result<Header> {
+fn open<R: BufRead + Seek + 'static>(
+    reader: ImageReader<R>,
+    options: &DecodeOptions,
+) -> Result<Header> {
     let mut reader = reader
         .with_guessed_format()
         .map_err(|e| input("cannot read", e))?;
-    if reader.format().is_none() {
-        bail!(Input, "not an image (unrecognized format)");
-    }
-    // The decoder's own allocation cap must allow what --max-pixels allows:
-    // up to 16 bytes a pixel (RGBA f32) plus its buffers.
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(max_pixels.saturating_mul(16).saturating_add(64 << 20));
-    reader.limits(limits);
-    let decoder = reader
-        .into_decoder()
-        .map_err(|e| input("not a readable image", e))?;
-    let (width, height) = decoder.dimensions();
+    let max_pixels = options.max_pixels;
+    let (pixels, width, height) = match reader.format() {
+        None => bail!(Input, "not an image (unrecognized format)"),
+        Some(ImageFormat::Jpeg) => {
+            let mut bytes = Vec::new();
+            reader
+                .into_inner()
+                .read_to_end(&mut bytes)
+                .map_err(|e| input("cannot read", e))?;
+            let jpeg = Jpeg::read_header(bytes)?;
+            let (w, h) = (jpeg.width, jpeg.height);
+            (Pixels::Jpeg(jpeg), w, h)
+        }
+        Some(_) => {
+            // The decoder's own allocation cap must allow what --max-pixels
+            // allows: up to 16 bytes a pixel (RGBA f32) plus its buffers.
+            let mut limits = image::Limits::default();
+            limits.max_alloc = Some(max_pixels.saturating_mul(16).saturating_add(64 << 20));
+            reader.limits(limits);
+            let decoder = reader
+                .into_decoder()
+                .map_err(|e| input("not a readable image", e))?;
+            let (w, h) = decoder.dimensions();
+            (Pixels::Other(Box::new(decoder)), w, h)
+        }
+    };
     if u64::from(width) * u64::from(height) > max_pixels {
         bail!(
             Limit,
@@ -113,7 +172,8 @@ fn open<R: BufRead + Seek + 'static>(reader: ImageReader<R>, max_pixels: u64) ->
         bail!(Input, "the image is empty ({width}x{height})");
     }
     Ok(Header {
-        decoder: Box::new(decoder),
+        pixels,
+        allow_truncated: options.allow_truncated,
         width,
         height,
     })

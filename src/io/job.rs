@@ -6,21 +6,21 @@ use std::io::{Read as _, Write as _};
 use image::DynamicImage;
 
 use super::paths::{Job, Sink, Source};
-use super::{Format, Header, encode::encode, open_bytes, open_file, write_atomic};
+use super::{DecodeOptions, Format, Header, encode::encode, open_bytes, open_file, write_atomic};
 use crate::error::{Error, Result};
 
 impl Job {
     /// Reads the input's header (stdin is read whole first); see [`open_file`].
-    pub fn open(&self, max_pixels: u64) -> Result<Header> {
+    pub fn open(&self, options: &DecodeOptions) -> Result<Header> {
         match &self.source {
-            Source::File(path) => open_file(path, max_pixels),
+            Source::File(path) => open_file(path, options),
             Source::Stdin => {
                 let mut bytes = Vec::new();
                 std::io::stdin()
                     .lock()
                     .read_to_end(&mut bytes)
                     .map_err(|e| Error::io("reading stdin", e))?;
-                open_bytes(bytes, max_pixels)
+                open_bytes(bytes, options)
             }
         }
     }

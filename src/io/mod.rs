@@ -7,9 +7,11 @@
 pub mod decode;
 pub mod encode;
 mod job;
+mod jpeg;
 pub mod paths;
 
 pub use decode::{
-    DEFAULT_MAX_PIXELS, Decoded, Header, decode_bytes, decode_file, open_bytes, open_file,
+    DEFAULT_MAX_PIXELS, DecodeOptions, Decoded, Header, decode_bytes, decode_file, open_bytes,
+    open_file,
 };
 pub use encode::{Format, temp_file_for, write_atomic};

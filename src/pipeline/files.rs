@@ -5,15 +5,15 @@
 use super::Steps;
 use crate::Result;
 use crate::io::paths::Job;
-use crate::io::{Format, Header};
+use crate::io::{DecodeOptions, Format, Header};
 use crate::remove::Removed;
 
 /// Reads and writes [`Job`]s; the outcome's output is `()`, the file
 /// being written.
 #[derive(Clone, Copy, Debug)]
 pub struct Files {
-    /// Larger inputs are refused (see [`crate::io::open_file`]).
-    pub max_pixels: u64,
+    /// What an input may be (see [`crate::io::open_file`]).
+    pub decode: DecodeOptions,
     pub format: Format,
     /// JPEG's quality (1..=100).
     pub quality: u8,
@@ -25,7 +25,7 @@ impl Steps for Files {
     type Output = ();
 
     fn open(&self, job: &mut Job) -> Result<Header> {
-        job.open(self.max_pixels)
+        job.open(&self.decode)
     }
 
     fn encode(&self, job: &Job, removed: Removed) -> Result<()> {

@@ -31,13 +31,13 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use u2cut::io::{DEFAULT_MAX_PIXELS, Format, paths::Job};
+//! use u2cut::io::{DecodeOptions, Format, paths::Job};
 //! use u2cut::pipeline::{self, Files, Options, Outcome};
 //! use u2cut::{Model, Network, Remover};
 //!
 //! # fn jobs() -> Vec<Job> { Vec::new() }
 //! let remover = Remover::new(Network::cpu(Arc::new(Model::builtin())), Default::default());
-//! let files = Files { max_pixels: DEFAULT_MAX_PIXELS, format: Format::Png, quality: 90 };
+//! let files = Files { decode: DecodeOptions::default(), format: Format::Png, quality: 90 };
 //! let summary = pipeline::run(&remover, &Options::default(), jobs().into_iter(), &files, |e| {
 //!     match e.outcome {
 //!         Outcome::Done { warning, .. } => println!("{}: done {warning:?}", e.item.name()),
@@ -95,7 +95,7 @@ mod times;
 use image::RgbaImage;
 
 use crate::error::{Error, Result};
-use crate::io::Header;
+use crate::io::{Decoded, Header};
 use crate::remove::{Product, Removed};
 
 pub use files::Files;
@@ -165,8 +165,9 @@ pub trait Steps: Sync {
 pub trait Opened {
     /// Width and height of the decoded image.
     fn dimensions(&self) -> (u32, u32);
-    /// The pixels, upright; an error makes the input an [`Outcome::BadInput`].
-    fn decode(self) -> Result<RgbaImage>;
+    /// The pixels, upright, and what is wrong with them if they were let
+    /// through damaged; an error makes the input an [`Outcome::BadInput`].
+    fn decode(self) -> Result<Decoded>;
 }
 
 /// An encoded image's header: decoded on a decoder thread.
@@ -175,8 +176,8 @@ impl Opened for Header {
         (self.width, self.height)
     }
 
-    fn decode(self) -> Result<RgbaImage> {
-        Ok(Header::decode(self)?.image)
+    fn decode(self) -> Result<Decoded> {
+        Header::decode(self)
     }
 }
 
@@ -186,16 +187,21 @@ impl Opened for RgbaImage {
         RgbaImage::dimensions(self)
     }
 
-    fn decode(self) -> Result<RgbaImage> {
-        Ok(self)
+    fn decode(self) -> Result<Decoded> {
+        Ok(Decoded {
+            image: self,
+            color: image::ColorType::Rgba8,
+            warning: None,
+        })
     }
 }
 
 /// What happened to one input.
 #[derive(Debug)]
 pub enum Outcome<O> {
-    /// Processed and encoded, with a warning about the result if it needs
-    /// one ([`Removed::warning`]).
+    /// Processed and encoded, with a warning if the result needs one: its
+    /// input was damaged ([`Decoded::warning`]), or its mask is
+    /// ([`Removed::warning`]).
     Done { output: O, warning: Option<String> },
     /// [`Steps::open`] or [`Opened::decode`] failed: the input is unusable.
     BadInput(Error),

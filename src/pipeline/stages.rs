@@ -13,6 +13,7 @@ use super::times::{Clocks, Stage};
 use super::{Event, Opened as _, Options, Outcome, Steps, Summary};
 use crate::Remover;
 use crate::error::{Error, Result};
+use crate::io::Decoded;
 use crate::remove::Removed;
 
 /// How often the GPU stage, waiting to fill a batch, checks whether it can.
@@ -23,6 +24,8 @@ struct Loaded<'a, J> {
     index: usize,
     item: J,
     image: RgbaImage,
+    /// What is wrong with the input, let through damaged.
+    warning: Option<String>,
     permit: Permit<'a>,
 }
 
@@ -31,6 +34,7 @@ struct Done<'a, J> {
     index: usize,
     item: J,
     removed: Removed,
+    warning: Option<String>,
     permit: Permit<'a>,
 }
 
@@ -67,11 +71,12 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
             }
             let loaded = self.load(&mut item);
             let sent = match loaded {
-                Ok((image, permit)) => to_gpu
+                Ok((decoded, permit)) => to_gpu
                     .send(Loaded {
                         index,
                         item,
-                        image,
+                        image: decoded.image,
+                        warning: decoded.warning,
                         permit,
                     })
                     .is_ok(),
@@ -98,13 +103,13 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
     }
 
     /// Opens `item`, reserves its bytes, decodes it.
-    fn load(&self, item: &mut S::Item) -> Result<(RgbaImage, Permit<'_>)> {
+    fn load(&self, item: &mut S::Item) -> Result<(Decoded, Permit<'_>)> {
         let opened = self.clocks.time(Stage::Decode, || self.steps.open(item))?;
         let (w, h) = opened.dimensions();
         let bytes = u64::from(w) * u64::from(h) * self.options.bytes_per_pixel;
         let permit = self.budget.reserve(bytes);
-        let image = self.clocks.time(Stage::Decode, || opened.decode())?;
-        Ok((image, permit))
+        let decoded = self.clocks.time(Stage::Decode, || opened.decode())?;
+        Ok((decoded, permit))
     }
 
     /// Runs full batches, partial ones only when no more images can come
@@ -143,6 +148,7 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
                             index: l.index,
                             item: l.item,
                             removed,
+                            warning: l.warning,
                             permit: l.permit,
                         };
                         if to_encoders.send(done).is_err() {
@@ -170,7 +176,10 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
 
     fn encode_worker(&self, from_gpu: Receiver<Done<'_, S::Item>>, events: Sender<EventOf<S>>) {
         for done in from_gpu {
-            let warning = done.removed.warning();
+            let warning = match (done.warning, done.removed.warning()) {
+                (Some(input), Some(mask)) => Some(format!("{input}; {mask}")),
+                (input, mask) => input.or(mask),
+            };
             let encoded = self.clocks.time(Stage::Encode, || {
                 self.steps.encode(&done.item, done.removed)
             });

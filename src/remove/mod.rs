@@ -110,7 +110,7 @@ impl Removed {
         let report = self.matting.as_ref().filter(|r| r.stopped_early())?;
         Some(format!(
             "alpha matting stopped before converging ({:?} at the full size); \
-             the alpha may be rough",
+             the alpha may be rough (--matting-max-iterations raises the cap)",
             report.status()
         ))
     }

@@ -8,6 +8,7 @@ mod common;
 mod bench;
 mod cli;
 mod image_kernels;
+mod jpeg;
 mod kernels;
 mod layout;
 mod matting;

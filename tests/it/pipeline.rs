@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use image::{GrayImage, Rgba, RgbaImage};
+use u2cut::io::Decoded;
 use u2cut::model::U2NetConfig;
 use u2cut::pipeline::{self, Event, Opened, Outcome, StageTimes, Steps};
 use u2cut::remove::{Options, Product, Removed};
@@ -91,10 +92,10 @@ impl Opened for Counted<'_> {
         self.image.dimensions()
     }
 
-    fn decode(self) -> Result<RgbaImage> {
+    fn decode(self) -> Result<Decoded> {
         let now = self.steps.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.steps.most_in_flight.fetch_max(now, Ordering::SeqCst);
-        Ok(self.image)
+        Opened::decode(self.image)
     }
 }
 

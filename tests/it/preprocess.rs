@@ -6,6 +6,7 @@ use std::path::Path;
 
 use common::{diff, load_golden};
 use image::RgbImage;
+use u2cut::io::DecodeOptions;
 use u2cut::preprocess::{MEAN, STD, load_rgb8, normalize};
 
 fn manifest() -> &'static Path {
@@ -32,7 +33,7 @@ fn matches_pil_lanczos_exactly() {
     let golden = golden.input;
     let per_image = 3 * 320 * 320;
     for (i, file) in ["lemur/lemur.png", "test/test.png"].iter().enumerate() {
-        let img = load_rgb8(&data.join(file)).unwrap();
+        let (img, _) = load_rgb8(&data.join(file), &DecodeOptions::default()).unwrap();
         let ours = normalize(&img, 320, 320);
         let want = &golden[i * per_image..(i + 1) * per_image];
         let (max, mean) = diff(&ours, want);

@@ -748,3 +748,76 @@ fn flat_regions(mask: &GrayImage, reach: u32) -> Vec<bool> {
     }
     flat
 }
+
+/// A truncated or corrupt JPEG is an input error naming the file in
+/// `remove` (the good files still written), `matte` and `infer`, with
+/// nothing written for it; `--allow-truncated` decodes it with a warning.
+#[test]
+fn damaged_jpegs_are_refused_unless_allowed() {
+    let s = Scratch::new();
+    let jpegs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/jpeg");
+    let copy = |from: &str, to: &str| s.file(to, &std::fs::read(jpegs.join(from)).unwrap());
+    copy("s420.jpg", "in/good.jpg");
+    let damaged = ["third", "ninety", "progressive_half", "flipped"];
+    for name in damaged {
+        copy(&format!("damaged/{name}.jpg"), &format!("in/{name}.jpg"));
+    }
+
+    let (_, err) = expect_code(s.remove(&["in", "-o", "out"]), 2);
+    for name in damaged {
+        let lines: Vec<&str> = err.lines().filter(|l| l.contains(name)).collect();
+        assert_eq!(lines.len(), 1, "{name}:\n{err}");
+        assert!(lines[0].starts_with("u2cut: error: "), "{}", lines[0]);
+        assert!(
+            lines[0].contains("truncated or corrupt JPEG"),
+            "{}",
+            lines[0]
+        );
+    }
+    assert_eq!(tree(&s.path("out")), ["good.png"]);
+
+    let (_, err) = expect_code(s.remove(&["in", "-o", "allowed", "--allow-truncated"]), 0);
+    for name in damaged {
+        let warned = err
+            .lines()
+            .filter(|l| l.contains(name) && l.starts_with("u2cut: warning: "))
+            .count();
+        assert_eq!(warned, 1, "{name}:\n{err}");
+    }
+    assert_eq!(tree(&s.path("allowed")).len(), 5);
+
+    let (_, err) = expect_code(
+        s.u2cut(&[
+            "matte",
+            "in/third.jpg",
+            "--mask",
+            "in/good.jpg",
+            "-o",
+            "alpha.png",
+        ]),
+        2,
+    );
+    assert!(
+        err.contains("third.jpg") && err.contains("truncated"),
+        "{err}"
+    );
+    let (_, err) = expect_code(
+        s.u2cut(&[
+            "infer",
+            "-m",
+            &s.model(),
+            "in/good.jpg",
+            "in/flipped.jpg",
+            "--size",
+            "32",
+            "-o",
+            "maps",
+        ]),
+        2,
+    );
+    assert!(
+        err.contains("flipped.jpg") && err.contains("corrupt"),
+        "{err}"
+    );
+    assert!(!s.path("alpha.png").exists() && !s.path("maps").exists());
+}

@@ -12,7 +12,7 @@ use crate::common;
 use std::path::Path;
 use std::sync::Arc;
 
-use u2cut::io::{DEFAULT_MAX_PIXELS, decode_file};
+use u2cut::io::{DecodeOptions, decode_file};
 use u2cut::kernels::Precision;
 use u2cut::remove::{Options, Product};
 use u2cut::{Model, Network, Remover};
@@ -54,7 +54,7 @@ fn check_masks(net: Network, what: &str) {
     let images: Vec<_> = names
         .iter()
         .map(|n| {
-            decode_file(&data().join(n), DEFAULT_MAX_PIXELS)
+            decode_file(&data().join(n), &DecodeOptions::default())
                 .unwrap()
                 .image
         })
