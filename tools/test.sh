@@ -32,3 +32,15 @@ need_packages() {
 need_packages mesa-vulkan-drivers libvulkan1
 export U2CUT_REQUIRE_GPU=1
 cargo test --release
+
+# Outputs onto a full filesystem (tests/it/remove.rs, ignored by plain
+# `cargo test`): a 3 MB tmpfs, mounted as root or in a user namespace.
+full_disk=$(mktemp -d)
+run_full_disk='mount -t tmpfs -o size=3m u2cut-full-disk "$1" &&
+    U2CUT_FULL_DISK_DIR="$1" cargo test --release --test it -- --ignored remove::a_full_disk'
+if [ "$(id -u)" = 0 ]; then
+    unshare --mount sh -c "$run_full_disk" sh "$full_disk"
+else
+    unshare --user --map-root-user --mount sh -c "$run_full_disk" sh "$full_disk"
+fi
+rmdir "$full_disk"

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use super::{
     GlobalArgs, InputContext as _, Size, bail_input, ensure_out_dir, load_model, note, open_network,
 };
+use u2cut::io::npy::{self, Tensor};
 use u2cut::preprocess;
 
 #[derive(Debug, Args)]
@@ -60,89 +61,11 @@ pub struct InferArgs {
     pub save_input: bool,
 }
 
-/// An NCHW float32 batch.
-struct Tensor {
-    data: Vec<f32>,
-    n: u32,
-    height: u32,
-    width: u32,
-}
-
-fn u32_dim(path: &Path, what: &str, v: u64, max: u64) -> Result<u32> {
-    if v == 0 || v > max {
-        bail_input!("{}: {what} is {v}, must be in 1..={max}", path.display());
-    }
-    Ok(v as u32)
-}
-
-/// Reads a float32 (N, 3, H, W) C-order .npy; every error names the file.
+/// Reads `--input-tensor`: see [`npy::read_nchw`]; every error names the file.
 fn read_input_tensor(path: &Path) -> Result<Tensor> {
     let name = path.display();
     let bytes = std::fs::read(path).input_context(|| format!("--input-tensor {name}"))?;
-    let npy = npyz::NpyFile::new(&bytes[..])
-        .input_context(|| format!("{name}: not a valid .npy file"))?;
-    let descr = npy.dtype().descr();
-    let big_endian = match &npy.dtype() {
-        npyz::DType::Plain(ts) if ts.to_string() == "<f4" => false,
-        npyz::DType::Plain(ts) if ts.to_string() == ">f4" => true,
-        _ => bail_input!(
-            "{name}: dtype is {descr}, expected float32 ('<f4'); convert with x.astype(np.float32)"
-        ),
-    };
-    if npy.order() == npyz::Order::Fortran {
-        bail_input!("{name}: stored in Fortran order; save np.ascontiguousarray(x) instead");
-    }
-    let shape = npy.shape().to_vec();
-    let shown = format!(
-        "({})",
-        shape
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    if shape.len() != 4 {
-        bail_input!(
-            "{name}: shape {shown} has rank {}, expected (N, 3, H, W)",
-            shape.len()
-        );
-    }
-    if shape[1] != 3 {
-        bail_input!(
-            "{name}: shape {shown} has {} channels, expected 3 (N, 3, H, W: RGB, NCHW)",
-            shape[1]
-        );
-    }
-    let n = u32_dim(path, "N", shape[0], u64::from(u32::MAX))?;
-    let max_side = u64::from(Size::MAX_SIDE);
-    let height = u32_dim(path, "H", shape[2], max_side)?;
-    let width = u32_dim(path, "W", shape[3], max_side)?;
-    // At most 2^32 * 3 * 2^14 * 2^14 * 4 < 2^64 bytes: no overflow.
-    let need = shape.iter().product::<u64>() * 4;
-    let data = npy.into_inner();
-    if (data.len() as u64) < need {
-        bail_input!(
-            "{name}: truncated: shape {shown} needs {need} bytes of data, the file has {} after its header",
-            data.len()
-        );
-    }
-    let data = data[..need as usize]
-        .chunks_exact(4)
-        .map(|b| {
-            let b = b.try_into().expect("4 bytes");
-            if big_endian {
-                f32::from_be_bytes(b)
-            } else {
-                f32::from_le_bytes(b)
-            }
-        })
-        .collect();
-    Ok(Tensor {
-        data,
-        n,
-        height,
-        width,
-    })
+    npy::read_nchw(&bytes, Size::MAX_SIDE).input_context(|| name.to_string())
 }
 
 /// A float32 .npy being written to a temporary file in its final directory;

@@ -111,16 +111,25 @@ impl TuneCache {
     /// The cache at `path` (empty if the file does not exist yet), for the
     /// adapter described by `adapter` (name, backend and driver).
     pub fn open(path: &Path, adapter: &str) -> Result<Self> {
-        let all = match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Input(format!(
-                    "{}: not a u2cut tuning cache (delete it to start over): {e}",
-                    path.display()
-                ))
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
-            Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),
-        };
+        match std::fs::read(path) {
+            Ok(bytes) => Self::parse(&bytes, path, adapter),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self {
+                path: path.to_owned(),
+                adapter: adapter.to_owned(),
+                all: BTreeMap::new(),
+            }),
+            Err(e) => Err(Error::io(format!("reading {}", path.display()), e)),
+        }
+    }
+
+    /// The cache held in `bytes`, as read from `path`.
+    pub fn parse(bytes: &[u8], path: &Path, adapter: &str) -> Result<Self> {
+        let all = serde_json::from_slice(bytes).map_err(|e| {
+            Error::Input(format!(
+                "{}: not a u2cut tuning cache (delete it to start over): {e}",
+                path.display()
+            ))
+        })?;
         Ok(Self {
             path: path.to_owned(),
             adapter: adapter.to_owned(),

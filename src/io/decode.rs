@@ -14,6 +14,7 @@ use std::path::Path;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbaImage};
 
+use super::chunks;
 use super::jpeg::Jpeg;
 use crate::error::{Error, Result, bail};
 
@@ -81,12 +82,13 @@ impl Header {
                 // A broken EXIF block should not make a decodable image unusable.
                 let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
                 let color = decoder.color_type();
-                let img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
-                    image::ImageError::Limits(l) => {
-                        Error::Limit(format!("over the decoder's memory limit: {l}"))
-                    }
-                    e => input("cannot decode (truncated or corrupt?)", e),
-                })?;
+                let img =
+                    no_panic(|| DynamicImage::from_decoder(decoder))?.map_err(|e| match e {
+                        image::ImageError::Limits(l) => {
+                            Error::Limit(format!("over the decoder's memory limit: {l}"))
+                        }
+                        e => input("cannot decode (truncated or corrupt?)", e),
+                    })?;
                 (img, orientation, color, None)
             }
         };
@@ -130,34 +132,30 @@ fn open<R: BufRead + Seek + 'static>(
     reader: ImageReader<R>,
     options: &DecodeOptions,
 ) -> Result<Header> {
-    let mut reader = reader
+    let reader = reader
         .with_guessed_format()
         .map_err(|e| input("cannot read", e))?;
     let max_pixels = options.max_pixels;
     let (pixels, width, height) = match reader.format() {
         None => bail!(Input, "not an image (unrecognized format)"),
         Some(ImageFormat::Jpeg) => {
-            let mut bytes = Vec::new();
-            reader
-                .into_inner()
-                .read_to_end(&mut bytes)
-                .map_err(|e| input("cannot read", e))?;
-            let jpeg = Jpeg::read_header(bytes)?;
+            let jpeg = Jpeg::read_header(read_all(reader)?)?;
             let (w, h) = (jpeg.width, jpeg.height);
             (Pixels::Jpeg(jpeg), w, h)
         }
-        Some(_) => {
-            // The decoder's own allocation cap must allow what --max-pixels
-            // allows: up to 16 bytes a pixel (RGBA f32) plus its buffers.
-            let mut limits = image::Limits::default();
-            limits.max_alloc = Some(max_pixels.saturating_mul(16).saturating_add(64 << 20));
-            reader.limits(limits);
-            let decoder = reader
-                .into_decoder()
-                .map_err(|e| input("not a readable image", e))?;
-            let (w, h) = decoder.dimensions();
-            (Pixels::Other(Box::new(decoder)), w, h)
+        Some(ImageFormat::WebP) => {
+            let bytes = read_all(reader)?;
+            chunks::check_webp(&bytes)?;
+            let reader = ImageReader::with_format(Cursor::new(bytes), ImageFormat::WebP);
+            other_decoder(reader, max_pixels)?
         }
+        Some(ImageFormat::Png) => {
+            let format = ImageFormat::Png;
+            let mut inner = reader.into_inner();
+            chunks::check_png(&mut inner)?;
+            other_decoder(ImageReader::with_format(inner, format), max_pixels)?
+        }
+        Some(_) => other_decoder(reader, max_pixels)?,
     };
     if u64::from(width) * u64::from(height) > max_pixels {
         bail!(
@@ -176,5 +174,44 @@ fn open<R: BufRead + Seek + 'static>(
         allow_truncated: options.allow_truncated,
         width,
         height,
+    })
+}
+
+fn read_all<R: BufRead + Seek>(reader: ImageReader<R>) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader
+        .into_inner()
+        .read_to_end(&mut bytes)
+        .map_err(|e| input("cannot read", e))?;
+    Ok(bytes)
+}
+
+/// The image crate's decoder for `reader`, with its size.
+fn other_decoder<R: BufRead + Seek + 'static>(
+    mut reader: ImageReader<R>,
+    max_pixels: u64,
+) -> Result<(Pixels, u32, u32)> {
+    // The decoder's own allocation cap must allow what --max-pixels
+    // allows: up to 16 bytes a pixel (RGBA f32) plus its buffers.
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(max_pixels.saturating_mul(16).saturating_add(64 << 20));
+    reader.limits(limits);
+    let decoder =
+        no_panic(|| reader.into_decoder())?.map_err(|e| input("not a readable image", e))?;
+    let (w, h) = decoder.dimensions();
+    Ok((Pixels::Other(Box::new(decoder)), w, h))
+}
+
+/// Runs one of the image crate's decoders, a panic in it (a decoder bug a
+/// malformed file hits) becoming the input's error rather than the run's
+/// end.
+fn no_panic<T>(decode: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode)).map_err(|panic| {
+        let why = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("a panic");
+        input("the decoder failed on malformed data", why)
     })
 }

@@ -2,12 +2,14 @@
 //! orientation ([`decode`]), encoding and atomic writes ([`encode`]),
 //! finding the images in folders and naming their outputs ([`paths`]),
 //! reading and writing each one's file or stream ([`paths::Job::open`],
-//! [`paths::Job::write`]).
+//! [`paths::Job::write`]); network input tensors as `.npy` ([`npy`]).
 
+mod chunks;
 pub mod decode;
 pub mod encode;
 mod job;
 mod jpeg;
+pub mod npy;
 pub mod paths;
 
 pub use decode::{

@@ -7,6 +7,7 @@ mod common;
 
 mod bench;
 mod cli;
+mod fuzz;
 mod image_kernels;
 mod jpeg;
 mod kernels;

@@ -821,3 +821,50 @@ fn damaged_jpegs_are_refused_unless_allowed() {
     );
     assert!(!s.path("alpha.png").exists() && !s.path("maps").exists());
 }
+
+/// The folder `U2CUT_FULL_DISK_DIR` names, on a filesystem of a few
+/// megabytes (tools/test.sh mounts a 3 MB tmpfs there, as root).
+fn full_disk_dir() -> PathBuf {
+    std::env::var_os("U2CUT_FULL_DISK_DIR")
+        .expect("U2CUT_FULL_DISK_DIR: a folder on a 3 MB filesystem (tools/test.sh mounts one)")
+        .into()
+}
+
+/// Outputs onto a full filesystem: one error per output that could not be
+/// written, exit 1, and nothing left in the output folder but complete
+/// outputs (no partial or temporary files).
+#[test]
+#[ignore = "needs a 3 MB filesystem: tools/test.sh mounts a tmpfs as root and runs it"]
+fn a_full_disk_fails_only_the_outputs_that_do_not_fit() {
+    let s = Scratch::new();
+    let mut rng = 7u32;
+    let mut noise = || {
+        rng = rng.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (rng >> 24) as u8
+    };
+    // Noise does not compress: each cutout is a PNG of about 1.4 MB.
+    let inputs = 6;
+    for i in 0..inputs {
+        let img = RgbImage::from_fn(600, 600, |_, _| Rgb([noise(), noise(), noise()]));
+        s.image(&format!("in/{i}.png"), &DynamicImage::ImageRgb8(img));
+    }
+    let out = full_disk_dir().join("out");
+    let _ = std::fs::remove_dir_all(&out);
+    let (_, err) = expect_code(s.remove(&["in", "-o", out.to_str().unwrap(), "-j", "1"]), 1);
+    let written = tree(&out);
+    assert!(
+        !written.is_empty() && written.len() < inputs,
+        "{written:?}\n{err}"
+    );
+    for name in &written {
+        assert!(name.ends_with(".png"), "{name} left in the output folder");
+        let img = image::open(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!((img.width(), img.height()), (600, 600), "{name}");
+    }
+    let failed: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("u2cut: error: in/") && l.contains("No space left"))
+        .collect();
+    assert_eq!(failed.len(), inputs - written.len(), "{err}");
+    std::fs::remove_dir_all(&out).unwrap();
+}
