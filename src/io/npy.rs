@@ -14,6 +14,57 @@ pub struct Tensor {
     pub width: u32,
 }
 
+/// Brackets nested deeper than this in a header are refused: a NumPy
+/// header is a flat dict (a structured dtype nests a few levels), and
+/// npyz's parser takes exponential time in the nesting.
+const MAX_HEADER_NESTING: usize = 8;
+
+/// Checks the header before npyz sees it, for two things found by fuzzing
+/// (fuzz/regressions/npy): npyz allocates what the header length field
+/// claims (up to 4 GB in format 2 and 3) before reading, so a length past
+/// the end of the file is refused; and its parser takes exponential time
+/// in nested brackets (`{{{{...` froze `infer` for minutes), so deep
+/// nesting is refused.
+fn check_header(bytes: &[u8]) -> Result<()> {
+    let field = |at: usize, len: usize| bytes.get(at..at + len);
+    let (start, len) = match (field(0, 6), bytes.get(6)) {
+        (Some(b"\x93NUMPY"), Some(1)) => (
+            10,
+            field(8, 2).map(|b| u16::from_le_bytes([b[0], b[1]]).into()),
+        ),
+        (Some(b"\x93NUMPY"), Some(_)) => (
+            12,
+            field(8, 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))),
+        ),
+        _ => return Ok(()), // npyz says what is wrong
+    };
+    let Some(len) = len else {
+        return Ok(());
+    };
+    let Some(header) = bytes.get(start..start + len as usize) else {
+        bail!(
+            Input,
+            "truncated .npy: its header claims {len} bytes, the file has {} after the header's start",
+            bytes.len().saturating_sub(start)
+        );
+    };
+    let mut depth = 0usize;
+    for &b in header {
+        match b {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_HEADER_NESTING {
+            bail!(
+                Input,
+                "malformed .npy header: brackets nested more than {MAX_HEADER_NESTING} deep"
+            );
+        }
+    }
+    Ok(())
+}
+
 fn dim(what: &str, v: u64, max: u64) -> Result<u32> {
     if v == 0 || v > max {
         bail!(Input, "{what} is {v}, must be in 1..={max}");
@@ -24,6 +75,7 @@ fn dim(what: &str, v: u64, max: u64) -> Result<u32> {
 /// Parses a float32 (N, 3, H, W) C-order `.npy` whose sides are at most
 /// `max_side`, either byte order.
 pub fn read_nchw(bytes: &[u8], max_side: u32) -> Result<Tensor> {
+    check_header(bytes)?;
     let npy = npyz::NpyFile::new(bytes)
         .map_err(|e| Error::Input(format!("not a valid .npy file: {e}")))?;
     let descr = npy.dtype().descr();
