@@ -61,6 +61,20 @@ impl AdapterChoice {
     }
 }
 
+/// Caps the storage binding size u2cut plans for, in bytes: what a GPU
+/// with smaller limits would allow, so that its failures can be reproduced
+/// on any GPU (the tests do).
+pub const MAX_BINDING_ENV: &str = "U2CUT_MAX_BINDING_BYTES";
+
+fn binding_cap() -> Result<Option<u64>> {
+    match std::env::var(MAX_BINDING_ENV) {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().map(Some).map_err(|_| {
+            Error::Input(format!("{MAX_BINDING_ENV}: `{v}` is not a number of bytes"))
+        }),
+        _ => Ok(None),
+    }
+}
+
 /// The device, its queue, and everything the kernels need to know about it.
 /// Cheap to clone: all fields are shared.
 #[derive(Clone)]
@@ -232,6 +246,11 @@ impl GpuContext {
             trace: wgpu::Trace::Off,
         }))
         .gpu(&format!("opening device on adapter `{}`", info.name))?;
+        let mut limits = limits;
+        if let Some(cap) = binding_cap()? {
+            limits.max_storage_buffer_binding_size =
+                limits.max_storage_buffer_binding_size.min(cap);
+        }
         let (store, pipeline_cache_warning) = match &choice.pipeline_cache {
             Some(dir) => PipelineStore::open(&device, &info, dir),
             None => (None, None),
@@ -281,7 +300,8 @@ impl GpuContext {
         self.pipelines.store().map_or(Ok(()), PipelineStore::save)
     }
 
-    /// Largest buffer a single storage binding may cover.
+    /// Largest buffer a single storage binding may cover (at most
+    /// [`MAX_BINDING_ENV`] bytes when it is set).
     pub fn max_binding_bytes(&self) -> u64 {
         self.limits
             .max_storage_buffer_binding_size

@@ -13,8 +13,8 @@ pub mod shaders;
 mod specialize;
 
 pub use context::{
-    ADAPTER_ENV, AdapterChoice, COOP_MATRIX_ENV, GpuContext, REQUIRE_GPU_ENV, gpu_required,
-    list_adapters,
+    ADAPTER_ENV, AdapterChoice, COOP_MATRIX_ENV, GpuContext, MAX_BINDING_ENV, REQUIRE_GPU_ENV,
+    gpu_required, list_adapters,
 };
 pub use dispatch::{Dispatch, DispatchBuilder, WORKGROUP, groups_for};
 pub use precision::Precision;

@@ -15,9 +15,11 @@
 //!   batches, and partial ones only when no more images can come: the
 //!   decoders are done, held back (by the budget, or by the reorder
 //!   window), or waiting for the iterator to yield (a stream with nothing
-//!   to give yet) — fuller batches keep the GPU busier. A failed pass stops the
-//!   run (the device is likely gone): the batch's inputs are reported
-//!   failed and no more are taken;
+//!   to give yet) — fuller batches keep the GPU busier. When a pass
+//!   fails, its images run again one at a time, so an image the device
+//!   cannot take (over a buffer limit) fails alone and the run goes on;
+//!   when none of them runs, and not for a limit, the device is likely
+//!   gone: they are reported failed and no more inputs are taken;
 //! - **encoders** ([`Options::threads`]) turn each result into the caller's
 //!   output with [`Steps::encode`], which returns the input's bytes to the
 //!   budget.
@@ -205,7 +207,7 @@ pub enum Outcome<O> {
     Done { output: O, warning: Option<String> },
     /// [`Steps::open`] or [`Opened::decode`] failed: the input is unusable.
     BadInput(Error),
-    /// The GPU pass of its batch failed (the run stopped there), or
+    /// Its GPU pass failed (alone: see the [module docs](self)), or
     /// [`Steps::encode`] did.
     Failed(Error),
 }

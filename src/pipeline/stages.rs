@@ -14,7 +14,7 @@ use super::{Event, Opened as _, Options, Outcome, Steps, Summary};
 use crate::Remover;
 use crate::error::{Error, Result};
 use crate::io::Decoded;
-use crate::remove::Removed;
+use crate::remove::{Product, Removed};
 
 /// How often the GPU stage, waiting to fill a batch, checks whether it can.
 const BATCH_POLL: Duration = Duration::from_millis(20);
@@ -113,8 +113,10 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
     }
 
     /// Runs full batches, partial ones only when no more images can come
-    /// (see the [module docs](super)). A failed pass reports its batch's
-    /// inputs, stops the decoders and ends the stage with the error.
+    /// (see the [module docs](super)). An image that fails its pass fails
+    /// alone (see [`run_batch`]); when nothing in a batch ran and not for
+    /// one of the device's limits, the device is taken to be gone: the
+    /// decoders stop and the stage ends with the error.
     fn gpu_stage<'s>(
         &'s self,
         remover: &Remover,
@@ -136,14 +138,19 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
                 .iter_mut()
                 .map(|l| std::mem::take(&mut l.image))
                 .collect();
-            let product = self.options.product;
-            match self
-                .clocks
-                .time(Stage::Gpu, || remover.process(&images, product))
-            {
-                Ok(removed) => {
-                    drop(images);
-                    for (l, removed) in loaded.into_iter().zip(removed) {
+            let results = self.clocks.time(Stage::Gpu, || {
+                run_batch(remover, &images, self.options.product)
+            });
+            drop(images);
+            // Nothing in the batch ran, and not for a limit of the device's:
+            // the device is likely gone, and so is the rest of the run.
+            let device_failed = results
+                .iter()
+                .all(|r| matches!(r, Err(e) if !matches!(e, Error::Limit(_))));
+            let mut first_error = None;
+            for (l, result) in loaded.into_iter().zip(results) {
+                match result {
+                    Ok(removed) => {
                         let done = Done {
                             index: l.index,
                             item: l.item,
@@ -155,20 +162,22 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
                             return Ok(());
                         }
                     }
-                }
-                Err(err) => {
-                    self.stop();
-                    for l in loaded {
+                    Err(err) => {
+                        let message = err.to_string();
+                        first_error.get_or_insert(err);
                         let _ = events.send(Event {
                             index: l.index,
                             item: l.item,
-                            outcome: Outcome::Failed(Error::Gpu(
-                                "not processed: the GPU pass failed".into(),
-                            )),
+                            outcome: Outcome::Failed(Error::Gpu(format!(
+                                "the GPU pass failed: {message}"
+                            ))),
                         });
                     }
-                    return Err(err.context("running a batch"));
                 }
+            }
+            if device_failed && let Some(err) = first_error {
+                self.stop();
+                return Err(err.context("running a batch"));
             }
         }
         Ok(())
@@ -286,6 +295,24 @@ pub fn run<S: Steps>(
     Summary {
         times: shared.clocks.read(start.elapsed()),
         stopped,
+    }
+}
+
+/// Runs a batch through the GPU; if the pass fails, runs each of its
+/// images alone, so that one image the device cannot take (over a
+/// buffer limit, say) fails alone with its own error and the others are
+/// done.
+fn run_batch(remover: &Remover, images: &[RgbaImage], product: Product) -> Vec<Result<Removed>> {
+    match remover.process(images, product) {
+        Ok(removed) => removed.into_iter().map(Ok).collect(),
+        Err(err) if images.len() == 1 => vec![Err(err)],
+        Err(_) => images
+            .iter()
+            .map(|image| {
+                let mut removed = remover.process(std::slice::from_ref(image), product)?;
+                Ok(removed.pop().expect("one result per image"))
+            })
+            .collect(),
     }
 }
 

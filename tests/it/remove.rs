@@ -868,3 +868,26 @@ fn a_full_disk_fails_only_the_outputs_that_do_not_fit() {
     assert_eq!(failed.len(), inputs - written.len(), "{err}");
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// An image the GPU cannot take fails alone, named, with the reason, and
+/// the run goes on: here its alpha matting needs a buffer past a 16 MiB
+/// storage binding limit (`U2CUT_MAX_BINDING_BYTES` gives any GPU a
+/// small one's), in a batch with two images that fit.
+#[test]
+fn an_image_past_the_devices_limits_fails_alone() {
+    let s = Scratch::new();
+    s.image("in/a.png", &DynamicImage::ImageRgb8(picture(48, 32)));
+    s.image("in/b.png", &DynamicImage::ImageRgb8(picture(40, 30)));
+    // 2500 x 2000 x 4 bytes: 20 MB, over the limit.
+    s.image("in/big.png", &DynamicImage::ImageRgb8(picture(2500, 2000)));
+    let mut cmd = s.remove(&["in", "-o", "out", "--mask", "-a", "--batch-size", "3"]);
+    cmd.env(u2cut::gpu::MAX_BINDING_ENV, (16u64 << 20).to_string());
+    let (_, err) = expect_code(cmd, 1);
+    let failed: Vec<&str> = err.lines().filter(|l| l.contains("big.png")).collect();
+    assert_eq!(failed.len(), 1, "{err}");
+    assert!(
+        failed[0].starts_with("u2cut: error: ") && failed[0].contains("storage binding limit"),
+        "{err}"
+    );
+    assert_eq!(tree(&s.path("out")), ["a.png", "b.png"], "{err}");
+}
