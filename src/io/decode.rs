@@ -74,7 +74,7 @@ impl Header {
     pub fn decode(self) -> Result<Decoded> {
         let (mut img, orientation, color, warning) = match self.pixels {
             Pixels::Jpeg(jpeg) => {
-                let (orientation, color) = (jpeg.orientation, jpeg.color);
+                let (orientation, color) = (jpeg.orientation, jpeg.color());
                 let (img, warning) = jpeg.decode(self.allow_truncated)?;
                 (img, orientation, color, warning)
             }

@@ -26,32 +26,23 @@ pub struct Jpeg {
     bytes: Vec<u8>,
     pub width: u32,
     pub height: u32,
-    pub color: ColorType,
+    /// What libjpeg is asked to decode to: gray, CMYK (converted to RGB
+    /// here, as Pillow does) or RGB.
+    output: ColorSpace,
     pub orientation: Orientation,
-}
-
-/// What libjpeg's output is converted from.
-fn output_space(color: ColorType) -> ColorSpace {
-    match color {
-        ColorType::L8 => ColorSpace::JCS_GRAYSCALE,
-        ColorType::Rgba8 => ColorSpace::JCS_CMYK,
-        _ => ColorSpace::JCS_RGB,
-    }
 }
 
 impl Jpeg {
     /// Reads the header: size, color space and EXIF orientation.
     pub fn read_header(bytes: Vec<u8>) -> Result<Jpeg> {
-        let (width, height, color, orientation) = guarded(true, || {
+        let (width, height, output, orientation) = guarded(true, || {
             let d = Decompress::with_markers(&[Marker::APP(1)])
                 .with_err(error_manager())
                 .from_mem(&bytes)?;
-            let color = match d.color_space() {
-                ColorSpace::JCS_GRAYSCALE => ColorType::L8,
-                // CMYK is read as CMYK and converted as Pillow does;
-                // its stored color type is the closest the image crate has.
-                ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => ColorType::Rgba8,
-                _ => ColorType::Rgb8,
+            let output = match d.color_space() {
+                ColorSpace::JCS_GRAYSCALE => ColorSpace::JCS_GRAYSCALE,
+                ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => ColorSpace::JCS_CMYK,
+                _ => ColorSpace::JCS_RGB,
             };
             let orientation = d
                 .markers()
@@ -59,16 +50,26 @@ impl Jpeg {
                 .find_map(|m| m.data.strip_prefix(b"Exif\0\0"))
                 .and_then(Orientation::from_exif_chunk)
                 .unwrap_or(Orientation::NoTransforms);
-            Ok((d.width() as u32, d.height() as u32, color, orientation))
+            Ok((d.width() as u32, d.height() as u32, output, orientation))
         })?
         .0;
         Ok(Jpeg {
             bytes,
             width,
             height,
-            color,
+            output,
             orientation,
         })
+    }
+
+    /// The stored color type as the image crate names it; CMYK, which it
+    /// has no name for, as the closest: four 8-bit channels.
+    pub fn color(&self) -> ColorType {
+        match self.output {
+            ColorSpace::JCS_GRAYSCALE => ColorType::L8,
+            ColorSpace::JCS_CMYK => ColorType::Rgba8,
+            _ => ColorType::Rgb8,
+        }
     }
 
     /// Decodes the pixels (not yet oriented). With `allow_corrupt`, data
@@ -79,14 +80,16 @@ impl Jpeg {
             let d = Decompress::builder()
                 .with_err(error_manager())
                 .from_mem(&self.bytes)?;
-            let mut started = d.to_colorspace(output_space(self.color))?;
+            let mut started = d.to_colorspace(self.output)?;
             let pixels: Vec<u8> = started.read_scanlines()?;
             started.finish()?;
             Ok(pixels)
         })?;
-        let image = match self.color {
-            ColorType::L8 => GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8),
-            ColorType::Rgba8 => {
+        let image = match self.output {
+            ColorSpace::JCS_GRAYSCALE => {
+                GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+            }
+            ColorSpace::JCS_CMYK => {
                 RgbImage::from_raw(w, h, cmyk_to_rgb(&pixels)).map(DynamicImage::ImageRgb8)
             }
             _ => RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8),
