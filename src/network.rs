@@ -233,6 +233,24 @@ impl Network {
         }
     }
 
+    /// The same network on a new device (see [`GpuContext::reopen`]):
+    /// the weights uploaded again, precision, fusion and tuning kept.
+    pub fn reopened(&self) -> Result<Self> {
+        let Device::Gpu(g) = &self.device else {
+            return Ok(Self::cpu(self.model.clone()));
+        };
+        let mut net = Self::gpu(&g.ctx.reopen()?, self.model.clone());
+        if let Device::Gpu(new) = &mut net.device {
+            new.precision = g.precision;
+            new.fuse_upsamples = g.fuse_upsamples;
+            new.tuning = g
+                .tuning
+                .as_ref()
+                .map(|t| Mutex::new(t.lock().unwrap().clone()));
+        }
+        Ok(net)
+    }
+
     /// Device memory held by the weights (0 on the CPU).
     pub fn weight_bytes(&self) -> u64 {
         match &self.device {

@@ -308,6 +308,13 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
             report.event(e);
         });
         report.line_unless_quiet(busy_times(&summary.times, run_options.threads));
+        if summary.reopens > 0 {
+            report.line(format!(
+                "u2cut: warning: the GPU device failed and was opened again {} time(s); \
+                 the inputs of the failed batches are listed above",
+                summary.reopens
+            ));
+        }
         fatal = summary.stopped;
     }
     report.finish(start.elapsed());

@@ -5,7 +5,7 @@
 //! overrides the choice by index or by a substring of the adapter's name.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::error::GpuResultExt as _;
 use crate::{Error, Result};
@@ -91,6 +91,10 @@ pub struct GpuContext {
     /// Why the pipeline cache file could not be used, if it could not.
     pub pipeline_cache_warning: Option<String>,
     pub(crate) pipelines: Arc<PipelineCache>,
+    /// How the device was chosen: what [`GpuContext::reopen`] opens again.
+    choice: AdapterChoice,
+    /// Why the device was lost, once wgpu has said so.
+    lost: Arc<Mutex<Option<String>>>,
 }
 
 /// The matrix side conv_coop.wgsl can use on this adapter: a square S x S
@@ -251,6 +255,11 @@ impl GpuContext {
             limits.max_storage_buffer_binding_size =
                 limits.max_storage_buffer_binding_size.min(cap);
         }
+        let lost = Arc::new(Mutex::new(None));
+        let record = Arc::clone(&lost);
+        device.set_device_lost_callback(move |reason, message| {
+            *record.lock().unwrap() = Some(format!("{reason:?}: {message}"));
+        });
         let (store, pipeline_cache_warning) = match &choice.pipeline_cache {
             Some(dir) => PipelineStore::open(&device, &info, dir),
             None => (None, None),
@@ -264,7 +273,23 @@ impl GpuContext {
             coop_matrix,
             pipeline_cache_warning,
             pipelines: Arc::new(PipelineCache::new(store)),
+            choice: choice.clone(),
+            lost,
         })
+    }
+
+    /// A new device, chosen as this one was: what is left to do after
+    /// this one is lost (a driver reset, a GPU fallen off the bus) or
+    /// broken. Everything on this one is gone with it: weights, plans,
+    /// compiled pipelines (the driver's cache file makes them quick).
+    pub fn reopen(&self) -> Result<Self> {
+        Self::new(&self.choice)
+    }
+
+    /// Why the device was lost, if wgpu has reported it lost (it is
+    /// unusable from then on: see [`GpuContext::reopen`]).
+    pub fn lost(&self) -> Option<String> {
+        self.lost.lock().unwrap().clone()
     }
 
     /// One line naming the adapter, its backend and type, for logs and reports.

@@ -80,7 +80,7 @@ pub fn plan_key((height, width): (u32, u32), batch: u32, precision: Precision) -
 }
 
 /// One adapter's choices.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Choices {
     /// Conv key -> kernel name (a name no kernel has any more is ignored).
     convs: BTreeMap<String, String>,
@@ -91,7 +91,7 @@ struct Choices {
 }
 
 /// The on-disk choices: adapter -> [`Choices`], as JSON.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct TuneCache {
     path: PathBuf,
     adapter: String,

@@ -19,7 +19,10 @@
 //!   fails, its images run again one at a time, so an image the device
 //!   cannot take (over a buffer limit) fails alone and the run goes on;
 //!   when none of them runs, and not for a limit, the device is likely
-//!   gone: they are reported failed and no more inputs are taken;
+//!   gone: they are reported failed, the device is
+//!   [reopened](crate::Remover::reopened) and the run goes on there,
+//!   unless it cannot be, or fails its first batch again: then no more
+//!   inputs are taken;
 //! - **encoders** ([`Options::threads`]) turn each result into the caller's
 //!   output with [`Steps::encode`], which returns the input's bytes to the
 //!   budget.
@@ -229,4 +232,7 @@ pub struct Summary {
     /// Why the run stopped before the inputs ran out: the GPU failed (or
     /// the batch size could not be worked out).
     pub stopped: Option<Error>,
+    /// Times the device failed, its batch's inputs with it, and the run
+    /// went on on a new one.
+    pub reopens: usize,
 }

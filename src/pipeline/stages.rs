@@ -1,7 +1,7 @@
 //! The threads of a run and what each does; see the [module docs](super).
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
@@ -48,6 +48,8 @@ struct Shared<'a, S: Steps, I> {
     clocks: Clocks,
     /// Set when the GPU stage failed: decoders stop taking inputs.
     stop: AtomicBool,
+    /// Times the device failed and was opened again.
+    reopens: AtomicUsize,
     /// Set while a decoder waits for the iterator to yield: a stream (a
     /// server's requests, frames from a pipe) that has nothing yet.
     source_waits: AtomicBool,
@@ -125,7 +127,12 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
         to_encoders: Sender<Done<'s, S::Item>>,
         events: Sender<EventOf<S>>,
     ) -> Result<()> {
+        let mut reopened: Option<Remover> = None;
+        // Whether a batch ran since the device was last opened: one that
+        // fails its first batch again is not worth reopening.
+        let mut ran = true;
         while let Ok(first) = from_decoders.recv() {
+            let remover = reopened.as_ref().unwrap_or(remover);
             let mut loaded = vec![first];
             while loaded.len() < batch {
                 match from_decoders.recv_timeout(BATCH_POLL) {
@@ -175,9 +182,26 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
                     }
                 }
             }
-            if device_failed && let Some(err) = first_error {
-                self.stop();
-                return Err(err.context("running a batch"));
+            let Some(err) = first_error.filter(|_| device_failed) else {
+                ran = true;
+                continue;
+            };
+            let reopen = if ran {
+                remover.reopened()
+            } else {
+                Err(Error::Gpu("it failed its first batch again".to_owned()))
+            };
+            match reopen {
+                Ok(r) => {
+                    reopened = Some(r);
+                    ran = false;
+                    self.reopens.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    self.stop();
+                    let err = err.context("running a batch");
+                    return Err(Error::Gpu(format!("{err}; reopening the device: {e}")));
+                }
             }
         }
         Ok(())
@@ -241,6 +265,7 @@ pub fn run<S: Steps>(
             return Summary {
                 times: Clocks::default().read(start.elapsed()),
                 stopped: Some(e),
+                reopens: 0,
             };
         }
     };
@@ -256,6 +281,7 @@ pub fn run<S: Steps>(
         window: Window::new(window),
         clocks: Clocks::default(),
         stop: AtomicBool::new(false),
+        reopens: AtomicUsize::new(0),
         source_waits: AtomicBool::new(false),
     };
     let shared = &shared;
@@ -295,6 +321,7 @@ pub fn run<S: Steps>(
     Summary {
         times: shared.clocks.read(start.elapsed()),
         stopped,
+        reopens: shared.reopens.load(Ordering::Relaxed),
     }
 }
 

@@ -18,12 +18,14 @@
 mod gpu;
 pub mod post;
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use image::{DynamicImage, GrayImage, RgbaImage};
 
 use crate::Network;
-use crate::error::{Result, ensure};
+use crate::error::{Error, Result, ensure};
+use crate::gpu::GpuContext;
 use crate::kernels::View;
 use crate::kernels::pixels::{self, Compose, ComposeParams, MaskParams, NormalizeParams};
 use crate::kernels::resample::{self, Image8, Resize};
@@ -136,6 +138,12 @@ impl Remover {
         &self.options
     }
 
+    /// The same remover on a new device, for when this one's is lost
+    /// (see [`Network::reopened`]).
+    pub fn reopened(&self) -> Result<Self> {
+        Ok(Self::new(self.net.reopened()?, self.options.clone()))
+    }
+
     /// Images per pass: the option, capped by what one pass holds.
     pub fn batch(&self) -> Result<u32> {
         let cap = self.net.max_batch(NET_SIZE, NET_SIZE)?;
@@ -175,12 +183,47 @@ impl Remover {
                     // are cached per size, so sizes are powers of two (and the
                     // batch): plans for under 2x the batch's images in all.
                     let plan = (chunk.len() as u32).next_power_of_two().min(batch);
-                    gpu::run(self, ctx, chunk, plan, product)?
+                    self.run_gpu(ctx, chunk, plan, product)?
                 }
                 None => self.run_cpu(chunk, product)?,
             });
         }
         Ok(out)
+    }
+
+    /// [`gpu::run`], with a lost device an error rather than a panic:
+    /// wgpu panics on a call it cannot carry out (mapping a buffer of a
+    /// destroyed device, say), and a caller with other images to run
+    /// needs the error, to reopen the device (see [`Remover::reopened`]).
+    fn run_gpu(
+        &self,
+        ctx: &GpuContext,
+        images: &[RgbaImage],
+        plan: u32,
+        product: Product,
+    ) -> Result<Vec<Removed>> {
+        let lost = |ctx: &GpuContext| {
+            // wgpu reports a destroyed device lost from its next poll.
+            let _ = ctx.device.poll(wgpu::PollType::Poll);
+            ctx.lost()
+                .map(|why| format!("the GPU device was lost ({why})"))
+        };
+        if let Some(lost) = lost(ctx) {
+            return Err(Error::Gpu(lost));
+        }
+        let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            gpu::run(self, ctx, images, plan, product)
+        }));
+        run.unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic without a message");
+            Err(Error::Gpu(
+                lost(ctx).unwrap_or_else(|| format!("wgpu failed: {message}")),
+            ))
+        })
     }
 
     /// The whole pipeline on the CPU references.

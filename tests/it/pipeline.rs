@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use image::{GrayImage, Rgba, RgbaImage};
+use u2cut::gpu::GpuContext;
 use u2cut::io::Decoded;
 use u2cut::model::U2NetConfig;
 use u2cut::pipeline::{self, Event, Opened, Outcome, StageTimes, Steps};
@@ -19,7 +20,7 @@ use u2cut::remove::{Options, Product, Removed};
 use u2cut::{Error, Model, Network, Remover, Result};
 
 /// The real topology with widths 2 to 8 and random weights: fast anywhere.
-fn tiny_network(gpu: Option<&u2cut::gpu::GpuContext>) -> Network {
+fn tiny_network(gpu: Option<&GpuContext>) -> Network {
     let widths = std::array::from_fn(|stage| {
         let cin = match stage {
             0 => 3,
@@ -68,6 +69,9 @@ struct Memory {
     delays: Vec<Duration>,
     bad: Vec<usize>,
     unwritable: Vec<usize>,
+    /// Destroys this device when opening input `.0`: what a driver reset
+    /// leaves behind.
+    lose_device: Option<(usize, GpuContext)>,
     in_flight: AtomicUsize,
     most_in_flight: AtomicUsize,
 }
@@ -108,6 +112,9 @@ impl<'a> Steps for &'a Memory {
         std::thread::sleep(self.delays.get(i).copied().unwrap_or_default());
         if self.bad.contains(&i) {
             return Err(Error::Input(format!("input {i} is unreadable")));
+        }
+        if let Some((_, ctx)) = self.lose_device.as_ref().filter(|(at, _)| *at == i) {
+            ctx.device.destroy();
         }
         Ok(Counted {
             image: self.images[i].clone(),
@@ -284,10 +291,52 @@ fn gpu_results_match_their_inputs() {
     let gpu = remover(tiny_network(Some(&ctx)), 2);
     let steps = Memory::of(images(n));
     let (events, _) = run(&gpu, &options(2, true), &steps);
-    let want = remover(tiny_network(None), 2)
-        .process(&steps.images, Product::Mask)
-        .unwrap();
     assert_eq!(events.len(), n);
+    assert_cpu_masks(&events, &steps.images);
+}
+
+/// A device lost mid-run (destroyed, as a driver reset leaves it): the
+/// batch it was lost under fails, each input named with the reason, and
+/// the rest of the run goes on on a new device, with the right masks.
+#[test]
+fn a_lost_device_fails_its_batch_and_the_run_goes_on() {
+    let Some(shared) = common::gpu() else { return };
+    // A device of the test's own: this one is destroyed.
+    let ctx = shared.reopen().unwrap();
+    let (n, batch) = (9, 2);
+    let gpu = remover(tiny_network(Some(&ctx)), batch);
+    let mut steps = Memory::of(images(n));
+    steps.lose_device = Some((4, ctx.clone()));
+    let mut events = Vec::new();
+    let summary = pipeline::run(&gpu, &options(1, true), 0..n, &&steps, |e| events.push(e));
+    assert!(summary.stopped.is_none(), "{:?}", summary.stopped);
+    assert_eq!(summary.reopens, 1);
+    assert!(ctx.lost().is_some());
+    let (done, failed): (Vec<_>, Vec<_>) = events
+        .into_iter()
+        .partition(|e| matches!(e.outcome, Outcome::Done { .. }));
+    assert!((1..=batch as usize).contains(&failed.len()), "{failed:?}");
+    for e in &failed {
+        let Outcome::Failed(err) = &e.outcome else {
+            panic!("input {}: {:?}", e.item, e.outcome)
+        };
+        assert!(
+            err.to_string().contains("the GPU device was lost"),
+            "input {}: {err}",
+            e.item
+        );
+    }
+    assert_eq!(done.len() + failed.len(), n);
+    let inputs: Vec<RgbaImage> = done.iter().map(|e| steps.images[e.item].clone()).collect();
+    assert_cpu_masks(&done, &inputs);
+}
+
+/// Each event's mask is the CPU reference's for `inputs` (one per event,
+/// in the same order), to a gray level.
+fn assert_cpu_masks(events: &[Event<usize, GrayImage>], inputs: &[RgbaImage]) {
+    let want = remover(tiny_network(None), 2)
+        .process(inputs, Product::Mask)
+        .unwrap();
     for (e, w) in events.iter().zip(&want) {
         let got = mask(e);
         assert_eq!(got.dimensions(), w.mask.dimensions(), "input {}", e.item);
