@@ -55,6 +55,7 @@ pub mod network;
 pub mod pipeline;
 pub mod preprocess;
 pub mod remove;
+pub mod shard;
 
 pub use error::{Error, Result, ResultExt};
 pub use model::Model;
