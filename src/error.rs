@@ -34,11 +34,12 @@ pub enum Error {
     /// A trimap with no unknown pixels, or none known: nothing to solve.
     #[error("{0}")]
     Trimap(String),
-    /// Reading or writing a file or stream.
-    #[error("{message}: {source}")]
+    /// Reading or writing a file or stream. (Not `source`: the message
+    /// has it already, and a chain printed whole would say it twice.)
+    #[error("{message}: {error}")]
     Io {
         message: String,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The GPU failed: device lost, out of memory, a pipeline or a map.
     #[error("{0}")]
@@ -61,9 +62,9 @@ impl Error {
             Error::NoWeights(m) => Error::NoWeights(prefix(m)),
             Error::Trimap(m) => Error::Trimap(prefix(m)),
             Error::Gpu(m) => Error::Gpu(prefix(m)),
-            Error::Io { message, source } => Error::Io {
+            Error::Io { message, error } => Error::Io {
                 message: prefix(message),
-                source,
+                error,
             },
         }
     }
@@ -72,7 +73,7 @@ impl Error {
     pub fn io(message: impl Display, source: std::io::Error) -> Self {
         Error::Io {
             message: message.to_string(),
-            source,
+            error: source,
         }
     }
 

@@ -49,6 +49,7 @@ pub mod gpu;
 pub mod graph;
 pub mod io;
 pub mod kernels;
+pub mod manifest;
 pub mod matting;
 pub mod model;
 pub mod network;

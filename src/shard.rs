@@ -3,14 +3,18 @@
 //! Jobs) with no coordinator: each task takes the inputs of its share.
 //!
 //! An input's share is `h mod N`, where `h` is the first 8 bytes,
-//! big-endian, of the SHA-256 of its path relative to its input root
-//! (components joined with `/`; on Unix a name's bytes as they are,
-//! elsewhere its UTF-8). The same on every machine, run and platform, so
-//! shares are disjoint and their union is every input, and adding files
-//! moves only the new ones. In Python:
+//! big-endian, of the SHA-256 of its path relative to its input root with
+//! its extension dropped (components joined with `/`; on Unix a name's
+//! bytes as they are, elsewhere its UTF-8). The same on every machine,
+//! run and platform, so shares are disjoint and their union is every
+//! input, and adding files moves only the new ones. Without the
+//! extension it is the output's path but for its extension, so inputs
+//! that would write the same output (`a.jpg`, `a.png`) fall in the same
+//! share, where the clash is refused, rather than race on two machines.
+//! For `a/b.jpg`, in Python:
 //!
 //! ```text
-//! int.from_bytes(hashlib.sha256(b"a/b.jpg").digest()[:8], "big") % n
+//! int.from_bytes(hashlib.sha256(b"a/b").digest()[:8], "big") % n
 //! ```
 
 use std::fmt;
@@ -32,8 +36,20 @@ impl Shard {
 
     /// Whether the input at `rel` (relative to its input root) is in this share.
     pub fn contains(&self, rel: &Path) -> bool {
-        path_hash(rel) % self.count == self.index
+        self.owns(output_key(rel))
     }
+
+    /// Whether the input with this [`output_key`] is in this share.
+    pub fn owns(&self, key: u64) -> bool {
+        key % self.count == self.index
+    }
+}
+
+/// What decides the share of the input at `rel` (relative to its input
+/// root): [`path_hash`] of `rel` without its extension (see the [module
+/// docs](self)). Equal for inputs that would write the same output.
+pub fn output_key(rel: &Path) -> u64 {
+    path_hash(&rel.with_extension(""))
 }
 
 /// The documented hash of a relative path (see the [module docs](self)).
@@ -94,6 +110,20 @@ mod tests {
     use super::*;
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn inputs_with_the_same_output_share_a_share() {
+        let (a, b) = (Path::new("x/a.jpg"), Path::new("x/a.png"));
+        for index in 0..7 {
+            let shard = Shard { index, count: 7 };
+            assert_eq!(shard.contains(a), shard.contains(b));
+        }
+        let ab = Shard {
+            index: 13_928_751_565_125_340_061 % 10,
+            count: 10,
+        };
+        assert!(ab.contains(Path::new("a/b.jpg")));
+    }
 
     #[test]
     fn the_hash_is_sha256s_first_eight_bytes() {

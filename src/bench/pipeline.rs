@@ -11,6 +11,7 @@ use crate::io::paths::{self, OutputNaming};
 use crate::io::{DecodeOptions, Format};
 use crate::pipeline::{self, Files, Outcome};
 use crate::remove::Options;
+use crate::shard::Shard;
 use crate::{Network, Remover};
 
 /// A timed run; field names are a contract for scripts, as
@@ -49,7 +50,7 @@ pub fn run(net: Network, folder: &Path, batch: u32) -> Result<PipelineReport> {
         format,
         suffix: "",
     };
-    let list = paths::plan(&[folder.to_path_buf()], &naming)?;
+    let list = paths::plan(&[folder.to_path_buf()], &naming, Shard::ALL)?;
     let images = list.jobs.len() + list.refused.len();
     if list.jobs.is_empty() {
         bail!(Input, "no image files found in {}", folder.display());

@@ -5,6 +5,7 @@
 mod bench;
 mod infer;
 mod info;
+mod manifest;
 mod matte;
 mod remove;
 mod warmup;
@@ -97,6 +98,8 @@ pub enum Command {
     /// time, filling the caches later runs start from (container images,
     /// shard workers)
     Warmup(warmup::WarmupArgs),
+    /// Merge the manifests of a sharded run (`remove --shard --manifest`)
+    Manifest(manifest::ManifestArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -116,6 +119,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Remove(args) => remove::run(&cli.global, args),
         Command::Matte(args) => matte::run(&cli.global, args),
         Command::Warmup(args) => warmup::run(&cli.global, args),
+        Command::Manifest(args) => manifest::run(&cli.global, args),
     };
     // Even a failed run keeps what it compiled.
     save_pipelines(&cli.global);

@@ -9,6 +9,7 @@ pub mod decode;
 pub mod encode;
 mod job;
 mod jpeg;
+mod listed;
 pub mod npy;
 pub mod paths;
 
@@ -17,3 +18,4 @@ pub use decode::{
     open_file,
 };
 pub use encode::{Format, temp_file_for, write_atomic};
+pub use listed::{Listed, Planned};

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::Format;
 use crate::error::{Error, Result, bail};
+use crate::shard::Shard;
 
 /// Where an image comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +48,8 @@ pub struct JobList {
     pub jobs: Vec<Job>,
     /// Inputs refused before reading them: (input, why).
     pub refused: Vec<(String, Error)>,
+    /// Inputs left to the other shares of a sharded run.
+    pub other_shards: usize,
 }
 
 /// How outputs are named.
@@ -131,13 +134,18 @@ pub fn file_output(inputs: &[PathBuf], naming: &OutputNaming) -> Option<PathBuf>
     (single_input(inputs) && out != Path::new("-") && !folder_like).then(|| out.to_path_buf())
 }
 
-/// Expands `inputs` (files, folders, `-` for stdin) into jobs with their
-/// output paths. Errors are usage errors (the run cannot start); inputs that
-/// cannot be processed are listed in `refused`.
-pub fn plan(inputs: &[PathBuf], naming: &OutputNaming) -> Result<JobList> {
+/// Expands `inputs` (files, folders, `-` for stdin) into the jobs of
+/// `shard` (see [`crate::shard`]: a folder's files by their path in it, a
+/// file by its path as given) with their output paths. Errors are usage
+/// errors (the run cannot start); inputs that cannot be processed are
+/// listed in `refused`.
+pub fn plan(inputs: &[PathBuf], naming: &OutputNaming, shard: Shard) -> Result<JobList> {
     let stdin = Path::new("-");
     if inputs.iter().filter(|p| p.as_path() == stdin).count() > 1 {
         bail!(Input, "`-` (stdin) is given more than once");
+    }
+    if shard != Shard::ALL && inputs.iter().any(|p| p.as_path() == stdin) {
+        bail!(Input, "--shard splits files and folders, not `-` (stdin)");
     }
     let ext = naming.format.extension();
     let out = naming.output.as_deref();
@@ -156,7 +164,13 @@ pub fn plan(inputs: &[PathBuf], naming: &OutputNaming) -> Result<JobList> {
     let out_file = out_file.as_deref();
 
     let mut list = JobList::default();
-    let mut add = |source: Source, sink: Sink| list.jobs.push(Job { source, sink });
+    let mut add = |rel: &Path, source: Source, sink: Sink| {
+        if shard.contains(rel) {
+            list.jobs.push(Job { source, sink });
+        } else {
+            list.other_shards += 1;
+        }
+    };
     for input in inputs {
         if input.as_path() == stdin {
             let sink = match (out_file, out_dir) {
@@ -164,7 +178,7 @@ pub fn plan(inputs: &[PathBuf], naming: &OutputNaming) -> Result<JobList> {
                 (None, Some(d)) => Sink::File(d.join(format!("stdin.{ext}"))),
                 (None, None) => Sink::Stdout,
             };
-            add(Source::Stdin, sink);
+            add(stdin, Source::Stdin, sink);
             continue;
         }
         if input.is_dir() {
@@ -172,6 +186,7 @@ pub fn plan(inputs: &[PathBuf], naming: &OutputNaming) -> Result<JobList> {
             for file in walk(input, Some(dir), &mut list.refused) {
                 let rel = file.strip_prefix(input).unwrap_or(&file);
                 add(
+                    rel,
                     Source::File(file.clone()),
                     Sink::File(dir.join(rel).with_extension(ext)),
                 );
@@ -197,7 +212,7 @@ pub fn plan(inputs: &[PathBuf], naming: &OutputNaming) -> Result<JobList> {
                 Sink::File(input.with_file_name(format!("{stem}{}.{ext}", naming.suffix)))
             }
         };
-        add(Source::File(input.clone()), sink);
+        add(input, Source::File(input.clone()), sink);
     }
     refuse_clashes(&mut list);
     Ok(list)

@@ -97,6 +97,8 @@ mod order;
 mod stages;
 mod times;
 
+use std::time::Duration;
+
 use image::RgbaImage;
 
 use crate::error::{Error, Result};
@@ -222,6 +224,10 @@ pub struct Event<J, O> {
     pub index: usize,
     pub item: J,
     pub outcome: Outcome<O>,
+    /// Width and height of the input's image, once it was opened.
+    pub size: Option<(u32, u32)>,
+    /// From the input taken from the iterator to its outcome.
+    pub time: Duration,
 }
 
 /// How a run ended.

@@ -23,6 +23,8 @@ const BATCH_POLL: Duration = Duration::from_millis(20);
 struct Loaded<'a, J> {
     index: usize,
     item: J,
+    /// When the input was taken from the iterator.
+    taken: Instant,
     image: RgbaImage,
     /// What is wrong with the input, let through damaged.
     warning: Option<String>,
@@ -33,6 +35,8 @@ struct Loaded<'a, J> {
 struct Done<'a, J> {
     index: usize,
     item: J,
+    taken: Instant,
+    size: (u32, u32),
     removed: Removed,
     warning: Option<String>,
     permit: Permit<'a>,
@@ -67,16 +71,19 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
             let Some((index, mut item)) = self.next_input() else {
                 return;
             };
+            let taken = Instant::now();
             self.window.enter(index);
             if self.stop.load(Ordering::Relaxed) {
                 return;
             }
-            let loaded = self.load(&mut item);
+            let mut size = None;
+            let loaded = self.load(&mut item, &mut size);
             let sent = match loaded {
                 Ok((decoded, permit)) => to_gpu
                     .send(Loaded {
                         index,
                         item,
+                        taken,
                         image: decoded.image,
                         warning: decoded.warning,
                         permit,
@@ -87,6 +94,8 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
                         index,
                         item,
                         outcome: Outcome::BadInput(e),
+                        size,
+                        time: taken.elapsed(),
                     })
                     .is_ok(),
             };
@@ -104,10 +113,16 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
         next
     }
 
-    /// Opens `item`, reserves its bytes, decodes it.
-    fn load(&self, item: &mut S::Item) -> Result<(Decoded, Permit<'_>)> {
+    /// Opens `item`, sets `size` from its header, reserves its bytes,
+    /// decodes it.
+    fn load(
+        &self,
+        item: &mut S::Item,
+        size: &mut Option<(u32, u32)>,
+    ) -> Result<(Decoded, Permit<'_>)> {
         let opened = self.clocks.time(Stage::Decode, || self.steps.open(item))?;
         let (w, h) = opened.dimensions();
+        *size = Some((w, h));
         let bytes = u64::from(w) * u64::from(h) * self.options.bytes_per_pixel;
         let permit = self.budget.reserve(bytes);
         let decoded = self.clocks.time(Stage::Decode, || opened.decode())?;
@@ -141,6 +156,7 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
                     Err(_) => break,
                 }
             }
+            let sizes: Vec<(u32, u32)> = loaded.iter().map(|l| l.image.dimensions()).collect();
             let images: Vec<RgbaImage> = loaded
                 .iter_mut()
                 .map(|l| std::mem::take(&mut l.image))
@@ -155,12 +171,14 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
                 .iter()
                 .all(|r| matches!(r, Err(e) if !matches!(e, Error::Limit(_))));
             let mut first_error = None;
-            for (l, result) in loaded.into_iter().zip(results) {
+            for ((l, size), result) in loaded.into_iter().zip(sizes).zip(results) {
                 match result {
                     Ok(removed) => {
                         let done = Done {
                             index: l.index,
                             item: l.item,
+                            taken: l.taken,
+                            size,
                             removed,
                             warning: l.warning,
                             permit: l.permit,
@@ -178,6 +196,8 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
                             outcome: Outcome::Failed(Error::Gpu(format!(
                                 "the GPU pass failed: {message}"
                             ))),
+                            size: Some(size),
+                            time: l.taken.elapsed(),
                         });
                     }
                 }
@@ -224,6 +244,8 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
                 index: done.index,
                 item: done.item,
                 outcome,
+                size: Some(done.size),
+                time: done.taken.elapsed(),
             };
             let sent = events.send(event).is_ok();
             drop(done.permit);

@@ -6,22 +6,26 @@
 //! per input: one line on stderr naming the file and why, and the run goes
 //! on (but for a GPU failure, which stops it).
 
+mod inputs;
+mod report;
+
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use u2cut::Remover;
-use u2cut::io::paths::{self, Job, OutputNaming, Sink};
+use u2cut::io::paths::{self, OutputNaming, Sink};
 use u2cut::io::{DEFAULT_MAX_PIXELS, DecodeOptions, Format};
 use u2cut::matting::{CfOptions, GuidedOptions, MattingOptions, Method, TrimapOptions};
-use u2cut::pipeline::{self, Event, Files, Outcome, StageTimes};
+use u2cut::pipeline::{self, Files, StageTimes};
 use u2cut::remove::{Background, DEFAULT_BATCH, Options, Product};
+use u2cut::shard::Shard;
 
-use super::{GlobalArgs, InputContext as _, bail_input, input_error, load_model, open_network};
+use super::{GlobalArgs, InputContext as _, bail_input, load_model, open_network};
+use report::Report;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -51,8 +55,28 @@ Examples:
 pub struct RemoveArgs {
     /// Image files, folders (searched recursively for image files; hidden
     /// files skipped), or `-` for stdin
-    #[arg(value_name = "INPUT", required = true)]
+    #[arg(value_name = "INPUT", required_unless_present = "files_from")]
     pub inputs: Vec<PathBuf>,
+    /// Read the inputs from FILE (`-`: stdin), one path per line,
+    /// relative to --input-root; read as the run goes, for lists of
+    /// millions (needs -o DIR)
+    #[arg(long, value_name = "FILE|-", conflicts_with = "inputs")]
+    pub files_from: Option<PathBuf>,
+    /// The folder --files-from's paths are relative to [default: the working folder]
+    #[arg(long, value_name = "DIR", requires = "files_from")]
+    pub input_root: Option<PathBuf>,
+    /// Process only share I of N of the inputs (0 <= I < N), chosen by a
+    /// fixed hash of each input's path in its folder (see deploy/README.md):
+    /// N runs with I = 0..N-1 process every input exactly once
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Append a JSON line per input as it is finished: input, output,
+    /// status (ok, skipped, error), error, width, height, ms
+    #[arg(long, value_name = "PATH.jsonl")]
+    pub manifest: Option<PathBuf>,
+    /// List the inputs to process (INPUT<TAB>OUTPUT on stdout) and stop
+    #[arg(long)]
+    pub dry_run: bool,
     /// Output file (one input), folder (created; outputs keep their path
     /// relative to the input folder, extension replaced), or `-` for stdout
     #[arg(short, long, value_name = "PATH")]
@@ -252,24 +276,13 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
         format,
         suffix: if args.mask { "_mask" } else { "_nobg" },
     };
-    let list = paths::plan(&args.inputs, &naming)?;
-    if list.jobs.iter().any(|j| j.sink == Sink::Stdout) && std::io::stdout().is_terminal() {
+    let inputs = inputs::plan(args, &naming)?;
+    if inputs.to_stdout && std::io::stdout().is_terminal() {
         bail_input!(
             "refusing to write image data to a terminal: redirect stdout (`> out.png`) or give -o FILE"
         );
     }
-    let mut report = Report::new(global, list.jobs.len() + list.refused.len());
-    for (name, err) in &list.refused {
-        report.bad_input(name, err);
-    }
-    let mut jobs = Vec::with_capacity(list.jobs.len());
-    for job in list.jobs {
-        match &job.sink {
-            Sink::File(p) if args.skip_existing && p.exists() => report.skipped(&job),
-            _ => jobs.push(job),
-        }
-    }
-    if jobs.is_empty() && report.total == 0 {
+    if inputs.none_found {
         bail_input!(
             "no image files found in {}",
             args.inputs
@@ -279,9 +292,29 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
                 .join(", ")
         );
     }
+    if args.dry_run {
+        return inputs::dry_run(global, inputs, args.skip_existing);
+    }
 
+    let report = Mutex::new(Report::new(global, inputs.total, args.manifest.as_deref())?);
+    // Inputs refused or skipped are reported as the run reaches them (on
+    // a decoder thread), the others run.
+    let mut jobs = inputs
+        .planned
+        .filter_map(|planned| {
+            let mut report = report.lock().unwrap();
+            match planned {
+                Err((name, err)) => report.bad_input(&name, &err),
+                Ok(job) => match &job.sink {
+                    Sink::File(p) if args.skip_existing && p.exists() => report.skipped(&job),
+                    _ => return Some(job),
+                },
+            }
+            None
+        })
+        .peekable();
     let mut fatal = None;
-    if !jobs.is_empty() {
+    if jobs.peek().is_some() {
         let model = Arc::new(load_model(&args.model)?);
         let net = open_network(global, model)?;
         let options = Options {
@@ -289,7 +322,9 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
             post_process: args.post_process,
             crop: args.crop.then_some(args.crop_margin),
             // No larger than the run: a plan's buffers are sized for its batch.
-            batch_size: args.batch_size.min(jobs.len() as u32),
+            batch_size: args
+                .batch_size
+                .min(inputs.total.unwrap_or(usize::MAX).min(u32::MAX as usize) as u32),
             matting: matting_options(args),
         };
         let remover = Remover::new(net, options);
@@ -304,9 +339,10 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
             format,
             quality: args.quality,
         };
-        let summary = pipeline::run(&remover, &run_options, jobs.into_iter(), &files, |e| {
-            report.event(e);
+        let summary = pipeline::run(&remover, &run_options, jobs, &files, |e| {
+            report.lock().unwrap().event(e);
         });
+        let report = report.lock().unwrap();
         report.line_unless_quiet(busy_times(&summary.times, run_options.threads));
         if summary.reopens > 0 {
             report.line(format!(
@@ -317,6 +353,7 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
         }
         fatal = summary.stopped;
     }
+    let report = report.into_inner().unwrap();
     report.finish(start.elapsed());
     if let Some(err) = fatal {
         return Err(err.into());
@@ -332,169 +369,4 @@ fn busy_times(t: &StageTimes, threads: usize) -> String {
         t.encode.as_secs_f64(),
         t.gpu.as_secs_f64()
     )
-}
-
-/// Progress and the final tally: a progress bar on a terminal, one line
-/// per file otherwise, nothing but errors with --quiet.
-struct Report {
-    quiet: bool,
-    bar: Option<ProgressBar>,
-    total: usize,
-    done: usize,
-    written: usize,
-    skipped: usize,
-    bad_inputs: usize,
-    failed: usize,
-}
-
-impl Report {
-    fn new(global: &GlobalArgs, total: usize) -> Self {
-        let bar = (!global.quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar =
-                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} images  {rate}  elapsed {elapsed}  ETA {eta}",
-                )
-                .expect("a valid template")
-                .with_key(
-                    "rate",
-                    |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-                        let _ = write!(w, "{:.2} images/s", state.per_sec());
-                    },
-                ),
-            );
-            bar
-        });
-        Self {
-            quiet: global.quiet,
-            bar,
-            total,
-            done: 0,
-            written: 0,
-            skipped: 0,
-            bad_inputs: 0,
-            failed: 0,
-        }
-    }
-
-    fn line_unless_quiet(&self, text: String) {
-        if !self.quiet {
-            self.line(format!("u2cut: {text}"));
-        }
-    }
-
-    /// A line on stderr that does not tear the progress bar.
-    fn line(&self, text: String) {
-        match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("{text}")),
-            None => eprintln!("{text}"),
-        }
-    }
-
-    fn tick(&mut self) {
-        self.done += 1;
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-        }
-    }
-
-    fn bad_input(&mut self, name: &str, err: &u2cut::Error) {
-        self.bad_inputs += 1;
-        self.tick();
-        self.line(format!("u2cut: error: {name}: {err}"));
-    }
-
-    fn skipped(&mut self, job: &Job) {
-        self.skipped += 1;
-        self.tick();
-        if !self.quiet && self.bar.is_none() {
-            self.line(format!(
-                "u2cut: [{}/{}] {}: skipped, the output exists",
-                self.done,
-                self.total,
-                job.name()
-            ));
-        }
-    }
-
-    fn event(&mut self, event: Event<Job, ()>) {
-        let job = &event.item;
-        match event.outcome {
-            Outcome::Done { warning, .. } => {
-                self.written += 1;
-                self.tick();
-                if let Some(w) = warning {
-                    self.line(format!("u2cut: warning: {}: {w}", job.name()));
-                }
-                if !self.quiet && self.bar.is_none() {
-                    let to = match &job.sink {
-                        Sink::File(p) => p.display().to_string(),
-                        Sink::Stdout => "<stdout>".to_owned(),
-                    };
-                    self.line(format!(
-                        "u2cut: [{}/{}] {} -> {to}",
-                        self.done,
-                        self.total,
-                        job.name()
-                    ));
-                }
-            }
-            Outcome::BadInput(e) => self.bad_input(&job.name(), &e),
-            Outcome::Failed(e) => {
-                self.failed += 1;
-                self.tick();
-                self.line(format!("u2cut: error: {}: {e}", job.name()));
-            }
-        }
-    }
-
-    fn finish(&self, elapsed: Duration) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-        if self.quiet {
-            return;
-        }
-        let secs = elapsed.as_secs_f64();
-        let mut s = format!(
-            "u2cut: {} of {} images written in {secs:.1} s ({:.2} images/s)",
-            self.written,
-            self.total,
-            self.written as f64 / secs.max(1e-9)
-        );
-        if self.skipped > 0 {
-            s += &format!("; {} skipped (output exists)", self.skipped);
-        }
-        if self.bad_inputs > 0 {
-            s += &format!("; {} unreadable", self.bad_inputs);
-        }
-        if self.failed > 0 {
-            s += &format!("; {} failed", self.failed);
-        }
-        let missing = self.total - self.done;
-        if missing > 0 {
-            s += &format!("; {missing} not processed");
-        }
-        eprintln!("{s}");
-    }
-
-    /// The run's outcome: runtime failures (exit 1) before bad inputs (exit 2).
-    fn result(&self) -> Result<()> {
-        if self.failed > 0 {
-            return Err(anyhow!(
-                "{} of {} images could not be processed or written (listed above)",
-                self.failed,
-                self.total
-            ));
-        }
-        if self.bad_inputs > 0 {
-            return Err(input_error(anyhow!(
-                "{} of {} inputs could not be read (listed above); the others were processed",
-                self.bad_inputs,
-                self.total
-            )));
-        }
-        Ok(())
-    }
 }
