@@ -5,7 +5,8 @@
 # The rule of what runs where: plain `cargo test --release` runs every
 # test that needs only Mesa's Vulkan driver (no Chromium, ffmpeg, Slurm,
 # root, Python or downloaded weights) and passes on a fresh clone. A suite
-# that needs more runs here, after need_packages installs what it needs.
+# that needs more runs here, after need_packages installs what it needs
+# (and tools/slurm_up.sh starts the cluster the Slurm test submits to).
 # GPU tests fail, not skip, without an adapter (U2CUT_REQUIRE_GPU=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,13 @@ need_packages() {
 need_packages mesa-vulkan-drivers libvulkan1
 export U2CUT_REQUIRE_GPU=1
 cargo test --release
+
+# A sharded run under a real Slurm: deploy/slurm/remove.sbatch as an
+# array job on a single-node cluster started here (as root).
+need_packages slurm-wlm munge
+bash tools/slurm_up.sh
+cargo build --release --bin u2cut
+bash tests/slurm/sharded_remove.sh target/release/u2cut
 
 # Outputs onto a full filesystem (tests/it/remove.rs, ignored by plain
 # `cargo test`): a 3 MB tmpfs in a mount namespace of its own, as root or

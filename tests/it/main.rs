@@ -7,6 +7,7 @@ mod common;
 
 mod bench;
 mod cli;
+mod deploy;
 mod fuzz;
 mod image_kernels;
 mod jpeg;
@@ -20,4 +21,5 @@ mod reference;
 mod remove;
 mod remove_parity;
 mod shaders;
+mod sharded;
 mod weights;

@@ -34,12 +34,12 @@ fn tiny_model() -> Model {
 }
 
 /// A scratch folder with the tiny model in it.
-struct Scratch {
+pub(crate) struct Scratch {
     dir: TempDir,
 }
 
 impl Scratch {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = TempDir::new().unwrap();
         std::fs::write(
             dir.path().join("tiny.safetensors"),
@@ -49,7 +49,7 @@ impl Scratch {
         Self { dir }
     }
 
-    fn path(&self, rel: &str) -> PathBuf {
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
 
@@ -58,14 +58,14 @@ impl Scratch {
     }
 
     /// Writes `img` at `rel` (format from the extension), creating folders.
-    fn image(&self, rel: &str, img: &DynamicImage) -> PathBuf {
+    pub(crate) fn image(&self, rel: &str, img: &DynamicImage) -> PathBuf {
         let p = self.path(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         img.save(&p).unwrap();
         p
     }
 
-    fn file(&self, rel: &str, bytes: &[u8]) -> PathBuf {
+    pub(crate) fn file(&self, rel: &str, bytes: &[u8]) -> PathBuf {
         let p = self.path(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, bytes).unwrap();
@@ -73,7 +73,7 @@ impl Scratch {
     }
 
     /// `u2cut ARGS` in this folder, with no stdin.
-    fn u2cut(&self, args: &[&str]) -> Command {
+    pub(crate) fn u2cut(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_u2cut"));
         cmd.current_dir(self.dir.path())
             .args(args)
@@ -82,7 +82,7 @@ impl Scratch {
     }
 
     /// `u2cut remove -m tiny ARGS` in this folder.
-    fn remove(&self, args: &[&str]) -> Command {
+    pub(crate) fn remove(&self, args: &[&str]) -> Command {
         let mut cmd = self.u2cut(&["remove", "-m", &self.model()]);
         cmd.args(args);
         cmd
@@ -100,7 +100,7 @@ fn run(cmd: &mut Command) -> (i32, Vec<u8>, String) {
     (status.code().unwrap_or(-1), stdout, err)
 }
 
-fn expect_code(mut cmd: impl BorrowMut<Command>, code: i32) -> (Vec<u8>, String) {
+pub(crate) fn expect_code(mut cmd: impl BorrowMut<Command>, code: i32) -> (Vec<u8>, String) {
     let cmd = cmd.borrow_mut();
     let (got, out, err) = run(cmd);
     assert_eq!(got, code, "{cmd:?}: exit code; stderr:\n{err}");
@@ -108,7 +108,7 @@ fn expect_code(mut cmd: impl BorrowMut<Command>, code: i32) -> (Vec<u8>, String)
 }
 
 /// A photo-like test image: a gradient with a bright disc (the "subject").
-fn picture(w: u32, h: u32) -> RgbImage {
+pub(crate) fn picture(w: u32, h: u32) -> RgbImage {
     RgbImage::from_fn(w, h, |x, y| {
         let (dx, dy) = (x as f32 - w as f32 / 2.0, y as f32 - h as f32 / 2.0);
         if dx * dx + dy * dy < (w.min(h) as f32 / 3.0).powi(2) {
@@ -120,7 +120,7 @@ fn picture(w: u32, h: u32) -> RgbImage {
 }
 
 /// Files below `dir` (relative, sorted), hidden ones included.
-fn tree(dir: &Path) -> Vec<String> {
+pub(crate) fn tree(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = walk(dir)
         .into_iter()
         .map(|p| p.strip_prefix(dir).unwrap().display().to_string())
