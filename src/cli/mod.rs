@@ -8,6 +8,7 @@ mod info;
 mod manifest;
 mod matte;
 mod remove;
+mod serve;
 mod warmup;
 
 use std::fmt;
@@ -100,6 +101,8 @@ pub enum Command {
     Warmup(warmup::WarmupArgs),
     /// Merge the manifests of a sharded run (`remove --shard --manifest`)
     Manifest(manifest::ManifestArgs),
+    /// An HTTP service: rembg's API and our own, batching all clients' images on the GPU
+    Serve(serve::ServeArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -120,6 +123,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Matte(args) => matte::run(&cli.global, args),
         Command::Warmup(args) => warmup::run(&cli.global, args),
         Command::Manifest(args) => manifest::run(&cli.global, args),
+        Command::Serve(args) => serve::run(&cli.global, args),
     };
     // Even a failed run keeps what it compiled.
     save_pipelines(&cli.global);

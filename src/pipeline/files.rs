@@ -2,6 +2,8 @@
 //! [`Job`] read from its file or stdin, its output encoded and written to
 //! its file (atomically) or stdout.
 
+use image::RgbaImage;
+
 use super::Steps;
 use crate::Result;
 use crate::io::paths::Job;
@@ -28,7 +30,7 @@ impl Steps for Files {
         job.open(&self.decode)
     }
 
-    fn encode(&self, job: &Job, removed: Removed) -> Result<()> {
+    fn encode(&self, job: &Job, _: RgbaImage, removed: Removed) -> Result<()> {
         job.write(&removed.into_image(), self.format, self.quality)
     }
 }

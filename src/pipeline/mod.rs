@@ -76,7 +76,7 @@
 //!         Ok(std::mem::take(&mut frame.pixels))
 //!     }
 //!
-//!     fn encode(&self, _: &Frame, removed: Removed) -> u2cut::Result<Vec<u8>> {
+//!     fn encode(&self, _: &Frame, _: RgbaImage, removed: Removed) -> u2cut::Result<Vec<u8>> {
 //!         Ok(removed.mask.into_raw())
 //!     }
 //! }
@@ -130,6 +130,10 @@ pub struct Options {
     pub bytes_per_pixel: u64,
     /// Deliver the events in input order rather than as they complete.
     pub ordered: bool,
+    /// How long the GPU stage waits for the next image of a batch it is
+    /// filling, when no more can come for now, before it runs the batch
+    /// as it is: latency against fuller batches, for a stream.
+    pub batch_wait: Duration,
 }
 
 impl Default for Options {
@@ -140,6 +144,7 @@ impl Default for Options {
             memory_budget: DEFAULT_MEMORY_BUDGET,
             bytes_per_pixel: DEFAULT_BYTES_PER_PIXEL,
             ordered: false,
+            batch_wait: Duration::from_millis(20),
         }
     }
 }
@@ -161,9 +166,10 @@ pub trait Steps: Sync {
     /// given back with the item's event.
     fn open(&self, item: &mut Self::Item) -> Result<Self::Opened>;
 
-    /// Encodes (or writes, or sends) an input's result; an error makes it
-    /// an [`Outcome::Failed`].
-    fn encode(&self, item: &Self::Item, removed: Removed) -> Result<Self::Output>;
+    /// Encodes (or writes, or sends) an input's result, given the image it
+    /// was made from; an error makes it an [`Outcome::Failed`].
+    fn encode(&self, item: &Self::Item, input: RgbaImage, removed: Removed)
+    -> Result<Self::Output>;
 }
 
 /// An input whose size is known before its pixels: the budget can hold it
@@ -228,6 +234,8 @@ pub struct Event<J, O> {
     pub size: Option<(u32, u32)>,
     /// From the input taken from the iterator to its outcome.
     pub time: Duration,
+    /// The images of the GPU pass it ran in (0 if it did not reach one).
+    pub batch: usize,
 }
 
 /// How a run ended.

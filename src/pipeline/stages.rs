@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
 use image::RgbaImage;
@@ -15,9 +15,6 @@ use crate::Remover;
 use crate::error::{Error, Result};
 use crate::io::Decoded;
 use crate::remove::{Product, Removed};
-
-/// How often the GPU stage, waiting to fill a batch, checks whether it can.
-const BATCH_POLL: Duration = Duration::from_millis(20);
 
 /// A decoded image on its way to the GPU.
 struct Loaded<'a, J> {
@@ -35,6 +32,10 @@ struct Loaded<'a, J> {
 struct Done<'a, J> {
     index: usize,
     item: J,
+    /// The image it was made from.
+    input: RgbaImage,
+    /// The images of its GPU pass.
+    batch: usize,
     taken: Instant,
     size: (u32, u32),
     removed: Removed,
@@ -96,6 +97,7 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
                         outcome: Outcome::BadInput(e),
                         size,
                         time: taken.elapsed(),
+                        batch: 0,
                     })
                     .is_ok(),
             };
@@ -150,7 +152,7 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
             let remover = reopened.as_ref().unwrap_or(remover);
             let mut loaded = vec![first];
             while loaded.len() < batch {
-                match from_decoders.recv_timeout(BATCH_POLL) {
+                match from_decoders.recv_timeout(self.options.batch_wait) {
                     Ok(l) => loaded.push(l),
                     Err(RecvTimeoutError::Timeout) if !self.held_back() => {}
                     Err(_) => break,
@@ -164,19 +166,22 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
             let results = self.clocks.time(Stage::Gpu, || {
                 run_batch(remover, &images, self.options.product)
             });
-            drop(images);
             // Nothing in the batch ran, and not for a limit of the device's:
             // the device is likely gone, and so is the rest of the run.
             let device_failed = results
                 .iter()
                 .all(|r| matches!(r, Err(e) if !matches!(e, Error::Limit(_))));
             let mut first_error = None;
-            for ((l, size), result) in loaded.into_iter().zip(sizes).zip(results) {
+            let batch = images.len();
+            let inputs = loaded.into_iter().zip(images).zip(sizes);
+            for (((l, input), size), result) in inputs.zip(results) {
                 match result {
                     Ok(removed) => {
                         let done = Done {
                             index: l.index,
                             item: l.item,
+                            input,
+                            batch,
                             taken: l.taken,
                             size,
                             removed,
@@ -198,6 +203,7 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
                             ))),
                             size: Some(size),
                             time: l.taken.elapsed(),
+                            batch,
                         });
                     }
                 }
@@ -234,7 +240,7 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
                 (input, mask) => input.or(mask),
             };
             let encoded = self.clocks.time(Stage::Encode, || {
-                self.steps.encode(&done.item, done.removed)
+                self.steps.encode(&done.item, done.input, done.removed)
             });
             let outcome = match encoded {
                 Ok(output) => Outcome::Done { output, warning },
@@ -246,6 +252,7 @@ impl<S: Steps, I: Iterator<Item = S::Item> + Send> Shared<'_, S, I> {
                 outcome,
                 size: Some(done.size),
                 time: done.taken.elapsed(),
+                batch: done.batch,
             };
             let sent = events.send(event).is_ok();
             drop(done.permit);

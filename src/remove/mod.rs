@@ -253,7 +253,32 @@ impl Remover {
         composed: Option<RgbaImage>,
         product: Product,
     ) -> Result<Removed> {
-        let opts = &self.options;
+        self.finish_as(img, mask, composed, &self.options, product)
+    }
+
+    /// What `options` make of `img`'s plain mask (a [`Product::Mask`]
+    /// made with no post-processing, matting or cropping): the same as
+    /// a remover with those options makes, for callers whose images each
+    /// want their own (a server's requests). Matting runs on this
+    /// remover's GPU, composing and the rest on the CPU.
+    pub fn finish_with(
+        &self,
+        img: &RgbaImage,
+        mask: GrayImage,
+        options: &Options,
+        product: Product,
+    ) -> Result<Removed> {
+        self.finish_as(img, mask, None, options, product)
+    }
+
+    fn finish_as(
+        &self,
+        img: &RgbaImage,
+        mask: GrayImage,
+        composed: Option<RgbaImage>,
+        opts: &Options,
+        product: Product,
+    ) -> Result<Removed> {
         let engine = || match self.net.context() {
             Some(ctx) => Engine::Gpu(ctx),
             None => Engine::Cpu,

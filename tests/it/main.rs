@@ -20,6 +20,7 @@ mod preprocess;
 mod reference;
 mod remove;
 mod remove_parity;
+mod serve;
 mod shaders;
 mod sharded;
 mod weights;

@@ -122,7 +122,8 @@ impl<'a> Steps for &'a Memory {
         })
     }
 
-    fn encode(&self, &i: &usize, removed: Removed) -> Result<GrayImage> {
+    fn encode(&self, &i: &usize, input: RgbaImage, removed: Removed) -> Result<GrayImage> {
+        assert_eq!(input, self.images[i], "input {i}: another image came back");
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         if self.unwritable.contains(&i) {
             return Err(Error::io(

@@ -53,7 +53,7 @@ impl Scratch {
         self.dir.path().join(rel)
     }
 
-    fn model(&self) -> String {
+    pub(crate) fn model(&self) -> String {
         self.path("tiny.safetensors").display().to_string()
     }
 

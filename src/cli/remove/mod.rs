@@ -157,7 +157,7 @@ fn decode_options(global: &GlobalArgs, args: &RemoveArgs) -> DecodeOptions {
     }
 }
 
-fn parse_color(s: &str) -> std::result::Result<[u8; 4], String> {
+pub(crate) fn parse_color(s: &str) -> std::result::Result<[u8; 4], String> {
     let parts: Vec<&str> = s.split(',').map(str::trim).collect();
     if !(3..=4).contains(&parts.len()) {
         return Err(format!(
@@ -208,30 +208,56 @@ fn check_usage(args: &RemoveArgs) -> Result<()> {
     Ok(())
 }
 
+/// How a mask is refined: rembg's `-a` with its thresholds, or the
+/// guided filter; from `remove`'s flags or a server request's fields.
+#[derive(Debug, Default)]
+pub(crate) struct Refining {
+    pub alpha_matting: bool,
+    pub guided: bool,
+    pub fg_threshold: Option<u8>,
+    pub bg_threshold: Option<u8>,
+    pub erode: Option<u32>,
+    pub max_iterations: Option<u32>,
+}
+
+impl Refining {
+    pub(crate) fn options(&self) -> Option<MattingOptions> {
+        if self.guided {
+            return Some(MattingOptions {
+                method: Method::Guided(GuidedOptions::default()),
+                ..MattingOptions::default()
+            });
+        }
+        self.alpha_matting.then(|| {
+            let d = TrimapOptions::default();
+            let cf = CfOptions::default();
+            MattingOptions {
+                trimap: TrimapOptions {
+                    fg_threshold: self.fg_threshold.unwrap_or(d.fg_threshold),
+                    bg_threshold: self.bg_threshold.unwrap_or(d.bg_threshold),
+                    erode_size: self.erode.unwrap_or(d.erode_size),
+                },
+                cf: CfOptions {
+                    max_iterations: self.max_iterations.unwrap_or(cf.max_iterations),
+                    ..cf
+                },
+                ..MattingOptions::default()
+            }
+        })
+    }
+}
+
 /// rembg's `-a` with the thresholds of the command line, or the guided filter.
 fn matting_options(args: &RemoveArgs) -> Option<MattingOptions> {
-    if args.refine.is_some() {
-        return Some(MattingOptions {
-            method: Method::Guided(GuidedOptions::default()),
-            ..MattingOptions::default()
-        });
+    Refining {
+        alpha_matting: args.alpha_matting,
+        guided: args.refine.is_some(),
+        fg_threshold: args.matting_fg_threshold,
+        bg_threshold: args.matting_bg_threshold,
+        erode: args.matting_erode,
+        max_iterations: args.matting_max_iterations,
     }
-    args.alpha_matting.then(|| {
-        let d = TrimapOptions::default();
-        let cf = CfOptions::default();
-        MattingOptions {
-            trimap: TrimapOptions {
-                fg_threshold: args.matting_fg_threshold.unwrap_or(d.fg_threshold),
-                bg_threshold: args.matting_bg_threshold.unwrap_or(d.bg_threshold),
-                erode_size: args.matting_erode.unwrap_or(d.erode_size),
-            },
-            cf: CfOptions {
-                max_iterations: args.matting_max_iterations.unwrap_or(cf.max_iterations),
-                ..cf
-            },
-            ..MattingOptions::default()
-        }
-    })
+    .options()
 }
 
 pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
