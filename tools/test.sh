@@ -34,6 +34,11 @@ need_packages mesa-vulkan-drivers libvulkan1
 export U2CUT_REQUIRE_GPU=1
 cargo test --release
 
+# u2cut serve's page in headless Chromium, over WebDriver
+# (tests/it/browser.rs, ignored by plain `cargo test`).
+need_packages chromium chromium-driver
+U2CUT_CHROMEDRIVER=/usr/bin/chromedriver cargo test --release --test it -- --ignored browser::
+
 # A sharded run under a real Slurm: deploy/slurm/remove.sbatch as an
 # array job on a single-node cluster started here (as root).
 need_packages slurm-wlm munge

@@ -6,6 +6,7 @@
 mod common;
 
 mod bench;
+mod browser;
 mod cli;
 mod deploy;
 mod fuzz;

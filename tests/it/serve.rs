@@ -15,14 +15,14 @@ use ureq::Agent;
 use crate::remove::{Scratch, expect_code, picture};
 
 /// A running server; killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     base: String,
     log: Arc<Mutex<String>>,
 }
 
 impl Server {
-    fn start(s: &Scratch, flags: &[&str]) -> Self {
+    pub(crate) fn start(s: &Scratch, flags: &[&str]) -> Self {
         let mut cmd = s.u2cut(&["serve", "--port", "0", "-m", &s.model()]);
         cmd.args(flags).stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
@@ -47,11 +47,11 @@ impl Server {
         Self { child, base, log }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
 }
