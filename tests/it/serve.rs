@@ -294,26 +294,19 @@ fn limits_are_answered_and_named() {
     );
     let base = &server.base;
 
-    let (status, _, body) = post_v1(base, "", &vec![0u8; 150_000]);
-    assert_eq!(status, 413);
-    assert!(
-        error_of(&body, "error").contains("--max-body-bytes"),
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
-    let (status, _, body) = post_v1(base, "", &wide);
-    assert_eq!(status, 413);
-    assert!(
-        error_of(&body, "error").contains("--max-pixels"),
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
-    let (status, _, body) = post_v1(base, "?format=gif", &small);
-    assert_eq!(status, 400);
-    assert!(error_of(&body, "error").contains("format=gif"));
-    let (status, _, body) = post_v1(base, "?shadows=true", &small);
-    assert_eq!(status, 400);
-    assert!(error_of(&body, "error").contains("unknown parameter `shadows`"));
+    let big = vec![0u8; 150_000];
+    let cases: [(&str, &[u8], u16, &str); 4] = [
+        ("", &big, 413, "--max-body-bytes"),
+        ("", &wide, 413, "--max-pixels"),
+        ("?format=gif", &small, 400, "format=gif"),
+        ("?shadows=true", &small, 400, "unknown parameter `shadows`"),
+    ];
+    for (query, body, want, needle) in cases {
+        let (status, _, reply) = post_v1(base, query, body);
+        let message = error_of(&reply, "error");
+        assert_eq!(status, want, "{query}: {message}");
+        assert!(message.contains(needle), "{query}: {message}");
+    }
     let (status, _, body) = post_api(base, &small, &[("model", "isnet-anime")]);
     assert_eq!(status, 400);
     assert!(error_of(&body, "detail").contains("model=isnet-anime"));

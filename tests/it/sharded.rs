@@ -91,20 +91,7 @@ fn sharded_runs_keep_manifests_that_add_up() {
     }
     s.file("in/broken.jpg", b"\xff\xd8\xff\xe0 not a JPEG");
     for i in 0..2 {
-        let shard = format!("{i}/2");
-        let manifest = format!("m{i}.jsonl");
-        let args = [
-            "in",
-            "-o",
-            "out",
-            "--shard",
-            &shard,
-            "--manifest",
-            &manifest,
-            "--mask",
-        ];
-        let code = if runs_broken(&s, &shard) { 2 } else { 0 };
-        expect_code(s.remove(&args), code);
+        run_share(&s, i, &[]);
     }
     let want: Vec<String> = (0..6).map(|i| format!("{}/p{i}.png", i % 2)).collect();
     let mut sorted = want.clone();
@@ -146,21 +133,7 @@ fn sharded_runs_keep_manifests_that_add_up() {
         .find(|&i| lines(&s, i).iter().any(|r| r["input"] == "in/1/p3.png"))
         .unwrap();
     let before = lines(&s, owner).len();
-    let shard = format!("{owner}/2");
-    let manifest = format!("m{owner}.jsonl");
-    let args = [
-        "in",
-        "-o",
-        "out",
-        "--shard",
-        &shard,
-        "--manifest",
-        &manifest,
-        "--mask",
-        "--skip-existing",
-    ];
-    let broken_here = lines(&s, owner).iter().any(|r| r["status"] == "error");
-    expect_code(s.remove(&args), if broken_here { 2 } else { 0 });
+    run_share(&s, owner, &["--skip-existing"]);
     let after = lines(&s, owner);
     let new = &after[before..];
     assert_eq!(new.len(), before, "the resumed run's lines: {new:?}");
@@ -193,6 +166,25 @@ fn sharded_runs_keep_manifests_that_add_up() {
     let missing = one["missing"].as_array().unwrap().len() as u64;
     assert_eq!(missing + one["inputs"].as_u64().unwrap(), 7, "{one}");
     assert!(missing > 0, "{one}");
+}
+
+/// `u2cut remove in -o out --mask` as share `i` of 2 with its manifest
+/// `m{i}.jsonl`, and `extra`: exit 2 if the share has the broken input.
+fn run_share(s: &Scratch, i: usize, extra: &[&str]) {
+    let (shard, manifest) = (format!("{i}/2"), format!("m{i}.jsonl"));
+    let mut args = vec![
+        "in",
+        "-o",
+        "out",
+        "--shard",
+        &shard,
+        "--manifest",
+        &manifest,
+        "--mask",
+    ];
+    args.extend(extra);
+    let code = if runs_broken(s, &shard) { 2 } else { 0 };
+    expect_code(s.remove(&args), code);
 }
 
 /// The records of shard `i`'s manifest (none if it has none yet).
