@@ -43,7 +43,8 @@ U2CUT_CHROMEDRIVER=/usr/bin/chromedriver cargo test --release --test it -- --ign
 # array job on a single-node cluster started here (as root).
 need_packages slurm-wlm munge
 bash tools/slurm_up.sh
-cargo build --release --bin u2cut
+# The binary `cargo test --release` built for the CLI tests (a
+# `cargo build` would build again: the dev-dependencies change features).
 bash tests/slurm/sharded_remove.sh target/release/u2cut
 
 # Outputs onto a full filesystem (tests/it/remove.rs, ignored by plain
