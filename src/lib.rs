@@ -57,6 +57,7 @@ pub mod pipeline;
 pub mod preprocess;
 pub mod remove;
 pub mod shard;
+pub mod video;
 
 pub use error::{Error, Result, ResultExt};
 pub use model::Model;

@@ -3,6 +3,7 @@
 //! One module per subcommand.
 
 mod bench;
+mod frames;
 mod infer;
 mod info;
 mod manifest;
@@ -93,6 +94,9 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Remove the background of images: files, folders, or stdin to stdout
     Remove(remove::RemoveArgs),
+    /// Remove the background of raw video frames: rgb24 on stdin, cutouts
+    /// or masks out in order (rembg's `b`; for ffmpeg pipes)
+    Frames(frames::FramesArgs),
     /// Closed-form alpha matting of an image with a trimap or a mask (research use)
     Matte(matte::MatteArgs),
     /// Compile (and optionally tune) the GPU pipelines of a model ahead of
@@ -120,6 +124,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Infer(args) => infer::run(&cli.global, args),
         Command::Bench(args) => bench::run(&cli.global, args),
         Command::Remove(args) => remove::run(&cli.global, args),
+        Command::Frames(args) => frames::run(&cli.global, args),
         Command::Matte(args) => matte::run(&cli.global, args),
         Command::Warmup(args) => warmup::run(&cli.global, args),
         Command::Manifest(args) => manifest::run(&cli.global, args),

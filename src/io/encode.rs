@@ -95,6 +95,19 @@ fn encode_image(
     Ok(())
 }
 
+/// Creates the folder `path` goes in (and its parents), if it has one.
+pub fn create_parent(path: &Path) -> Result<()> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| {
+            Error::io(
+                format_args!("cannot create the folder {}", dir.display()),
+                e,
+            )
+        }),
+        None => Ok(()),
+    }
+}
+
 /// A hidden temporary file next to `path` (`.NAME.XXXXXX.tmp`) to be
 /// renamed onto it once complete; removed when the `TempPath` is dropped.
 pub fn temp_file_for(path: &Path) -> Result<(File, tempfile::TempPath)> {

@@ -6,7 +6,10 @@ use std::io::{Read as _, Write as _};
 use image::DynamicImage;
 
 use super::paths::{Job, Sink, Source};
-use super::{DecodeOptions, Format, Header, encode::encode, open_bytes, open_file, write_atomic};
+use super::{
+    DecodeOptions, Format, Header, create_parent, encode::encode, open_bytes, open_file,
+    write_atomic,
+};
 use crate::error::{Error, Result};
 
 impl Job {
@@ -38,14 +41,7 @@ impl Job {
                     .map_err(|e| Error::io("writing to stdout", e))
             }
             Sink::File(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        Error::io(
-                            format_args!("cannot create the folder {}", dir.display()),
-                            e,
-                        )
-                    })?;
-                }
+                create_parent(path)?;
                 write_atomic(path, |w| encode(w, img, format, quality))
                     .map_err(|e| e.context(format_args!("writing {}", path.display())))
             }

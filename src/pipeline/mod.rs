@@ -52,7 +52,8 @@
 //! println!("GPU busy {:?} of {:?}", summary.times.gpu, summary.times.wall);
 //! ```
 //!
-//! Steps of one's own: raw frames in, masks out in input order.
+//! [`Frames`] are the steps for raw video frames (`u2cut frames`, video
+//! files). Steps of one's own: frames in, masks out in input order.
 //!
 //! ```no_run
 //! use std::io::Write as _;
@@ -93,6 +94,7 @@
 
 mod budget;
 mod files;
+mod frames;
 mod order;
 mod stages;
 mod times;
@@ -106,6 +108,7 @@ use crate::io::{Decoded, Header};
 use crate::remove::{Product, Removed};
 
 pub use files::Files;
+pub use frames::{FrameOutput, Frames};
 pub use stages::run;
 pub use times::StageTimes;
 

@@ -107,6 +107,25 @@ pub(crate) fn expect_code(mut cmd: impl BorrowMut<Command>, code: i32) -> (Vec<u
     (out, err)
 }
 
+/// Runs `cmd` with `input` on its stdin.
+pub(crate) fn piped(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        // u2cut may stop reading early (and close the pipe): not an error here.
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
 /// A photo-like test image: a gradient with a bright disc (the "subject").
 pub(crate) fn picture(w: u32, h: u32) -> RgbImage {
     RgbImage::from_fn(w, h, |x, y| {

@@ -338,6 +338,23 @@ fn limits_are_answered_and_named() {
     }
 }
 
+/// A request not answered within --timeout-s gets 504 naming it, and the
+/// server goes on answering.
+#[test]
+fn a_request_past_its_timeout_gets_504() {
+    let s = Scratch::new();
+    let small = s.image("small.png", &DynamicImage::ImageRgb8(picture(40, 30)));
+    let small = std::fs::read(small).unwrap();
+    let server = Server::start(&s, &["--timeout-s", "0"]);
+    let (status, _, body) = post_v1(&server.base, "", &small);
+    assert_eq!(status, 504, "{}", server.log());
+    assert!(error_of(&body, "error").contains("--timeout-s 0"));
+    let (status, _, body) = post_api(&server.base, &small, &[]);
+    assert_eq!(status, 504);
+    assert!(error_of(&body, "detail").contains("--timeout-s 0"));
+    assert_eq!(get(&server.url("/healthz")).0, 200);
+}
+
 /// SIGTERM with requests in flight: each is answered, then the server
 /// exits 0 and takes no more.
 #[test]

@@ -2,13 +2,11 @@
 //! `u2cut manifest summary`, run as a user runs them, on temp folders.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
-use std::process::Stdio;
 
 use image::DynamicImage;
 use serde_json::Value;
 
-use crate::remove::{Scratch, expect_code, picture, tree};
+use crate::remove::{Scratch, expect_code, picture, piped, tree};
 
 /// The inputs `--dry-run` lists (its stdout: INPUT<TAB>OUTPUT lines).
 fn listed(stdout: &[u8]) -> Vec<(String, String)> {
@@ -222,19 +220,7 @@ fn files_from_stdin_with_an_input_root() {
         "out",
         "--mask",
     ]);
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a/x.png\n\n../outside.png\ny.png\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = piped(&mut cmd, b"a/x.png\n\n../outside.png\ny.png\n");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(

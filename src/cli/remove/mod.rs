@@ -7,24 +7,27 @@
 //! on (but for a GPU failure, which stops it).
 
 mod inputs;
+pub(crate) mod processing;
 mod report;
+pub(crate) mod stream;
+mod video;
 
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
-use u2cut::Remover;
 use u2cut::io::paths::{self, OutputNaming, Sink};
 use u2cut::io::{DEFAULT_MAX_PIXELS, DecodeOptions, Format};
-use u2cut::matting::{CfOptions, GuidedOptions, MattingOptions, Method, TrimapOptions};
 use u2cut::pipeline::{self, Files, StageTimes};
-use u2cut::remove::{Background, DEFAULT_BATCH, Options, Product};
+use u2cut::remove::{Background, Product};
 use u2cut::shard::Shard;
 
-use super::{GlobalArgs, InputContext as _, bail_input, load_model, open_network};
+use super::{GlobalArgs, bail_input};
+use processing::Processing;
+pub(crate) use processing::Refining;
 use report::Report;
 
 #[derive(Debug, Args)]
@@ -84,20 +87,6 @@ pub struct RemoveArgs {
     /// Write the mask (8-bit grayscale) instead of the cutout
     #[arg(long, conflicts_with_all = ["bg_color", "bg_image"])]
     pub mask: bool,
-    /// Model: u2netp (built in), u2net (from $U2CUT_MODEL_DIR), or a .safetensors file
-    #[arg(
-        short,
-        long,
-        default_value = "u2netp",
-        value_name = "u2netp|u2net|PATH"
-    )]
-    pub model: String,
-    /// Compose over this color instead of transparency, e.g. 255,255,255 or 0,0,0,128
-    #[arg(long, value_name = "R,G,B[,A]", value_parser = parse_color, conflicts_with = "bg_image")]
-    pub bg_color: Option<[u8; 4]>,
-    /// Compose over this image, scaled to cover each output and centered
-    #[arg(long, value_name = "PATH")]
-    pub bg_image: Option<PathBuf>,
     /// Output format [default: from -o's extension, else png]
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -111,43 +100,14 @@ pub struct RemoveArgs {
     /// Pixels kept around the subject with --crop
     #[arg(long, default_value_t = 0, value_name = "PIXELS", requires = "crop")]
     pub crop_margin: u32,
-    /// rembg's -ppm: smooth the mask (opening, blur, threshold at 127); runs on the CPU
-    #[arg(long, visible_alias = "ppm")]
-    pub post_process: bool,
-    /// Images per GPU pass
-    #[arg(short, long, default_value_t = DEFAULT_BATCH, value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub batch_size: u32,
-    /// Decoding and encoding threads each [default: the number of CPUs]
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub jobs: Option<u32>,
     /// Skip inputs whose output exists (to resume a killed run)
     #[arg(long)]
     pub skip_existing: bool,
     /// Refuse larger images (a guard against decompression bombs)
     #[arg(long, default_value_t = DEFAULT_MAX_PIXELS, value_name = "N")]
     pub max_pixels: u64,
-    /// Refine the mask edge with closed-form alpha matting at full size, and
-    /// estimate the foreground colours (rembg -a; slow on big images)
-    #[arg(short = 'a', long)]
-    pub alpha_matting: bool,
-    /// Refine the mask with the fast guided filter (the image as guide)
-    /// instead: much faster than -a, for big batches
-    #[arg(long, value_name = "METHOD", value_parser = ["guided"], conflicts_with = "alpha_matting")]
-    pub refine: Option<String>,
-    /// Alpha matting: mask values above this are sure foreground [default: 240]
-    #[arg(long, value_name = "0-255")]
-    pub matting_fg_threshold: Option<u8>,
-    /// Alpha matting: mask values below this are sure background [default: 10]
-    #[arg(long, value_name = "0-255")]
-    pub matting_bg_threshold: Option<u8>,
-    /// Alpha matting: erosion of the sure regions, in pixels [default: 10]
-    #[arg(long, value_name = "PIXELS")]
-    pub matting_erode: Option<u32>,
-    /// Alpha matting: the solver's iteration cap per pyramid level; a
-    /// file whose solver stops at it gets a warning [default: 5000]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub matting_max_iterations: Option<u32>,
+    #[command(flatten)]
+    pub processing: Processing,
 }
 
 fn decode_options(global: &GlobalArgs, args: &RemoveArgs) -> DecodeOptions {
@@ -197,72 +157,12 @@ fn output_format(args: &RemoveArgs, file_output: Option<&Path>) -> Result<Format
     }
 }
 
-fn check_usage(args: &RemoveArgs) -> Result<()> {
-    let tuned = args.matting_fg_threshold.is_some()
-        || args.matting_bg_threshold.is_some()
-        || args.matting_erode.is_some()
-        || args.matting_max_iterations.is_some();
-    if tuned && !args.alpha_matting {
-        bail_input!("--matting-* options tune alpha matting: add -a/--alpha-matting");
-    }
-    Ok(())
-}
-
-/// How a mask is refined: rembg's `-a` with its thresholds, or the
-/// guided filter; from `remove`'s flags or a server request's fields.
-#[derive(Debug, Default)]
-pub(crate) struct Refining {
-    pub alpha_matting: bool,
-    pub guided: bool,
-    pub fg_threshold: Option<u8>,
-    pub bg_threshold: Option<u8>,
-    pub erode: Option<u32>,
-    pub max_iterations: Option<u32>,
-}
-
-impl Refining {
-    pub(crate) fn options(&self) -> Option<MattingOptions> {
-        if self.guided {
-            return Some(MattingOptions {
-                method: Method::Guided(GuidedOptions::default()),
-                ..MattingOptions::default()
-            });
-        }
-        self.alpha_matting.then(|| {
-            let d = TrimapOptions::default();
-            let cf = CfOptions::default();
-            MattingOptions {
-                trimap: TrimapOptions {
-                    fg_threshold: self.fg_threshold.unwrap_or(d.fg_threshold),
-                    bg_threshold: self.bg_threshold.unwrap_or(d.bg_threshold),
-                    erode_size: self.erode.unwrap_or(d.erode_size),
-                },
-                cf: CfOptions {
-                    max_iterations: self.max_iterations.unwrap_or(cf.max_iterations),
-                    ..cf
-                },
-                ..MattingOptions::default()
-            }
-        })
-    }
-}
-
-/// rembg's `-a` with the thresholds of the command line, or the guided filter.
-fn matting_options(args: &RemoveArgs) -> Option<MattingOptions> {
-    Refining {
-        alpha_matting: args.alpha_matting,
-        guided: args.refine.is_some(),
-        fg_threshold: args.matting_fg_threshold,
-        bg_threshold: args.matting_bg_threshold,
-        erode: args.matting_erode,
-        max_iterations: args.matting_max_iterations,
-    }
-    .options()
-}
-
 pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
     let start = Instant::now();
-    check_usage(args)?;
+    args.processing.check()?;
+    if let Some(clip) = args.inputs.iter().find(|p| u2cut::video::is_video(p)) {
+        return video::run(global, args, clip);
+    }
     let product = if args.mask {
         Product::Mask
     } else {
@@ -275,15 +175,7 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
     };
     let file_output = paths::file_output(&args.inputs, &naming_probe);
     let format = output_format(args, file_output.as_deref())?;
-    let background = match (&args.bg_color, &args.bg_image) {
-        (Some(c), _) => Background::Color(*c),
-        (None, Some(path)) => {
-            let bg = u2cut::io::decode_file(path, &decode_options(global, args))
-                .input_context(|| format!("--bg-image {}", path.display()))?;
-            Background::Image(Arc::new(bg.image))
-        }
-        (None, None) => Background::Transparent,
-    };
+    let background = args.processing.background(&decode_options(global, args))?;
     if format == Format::Jpg && product == Product::Cutout {
         match &background {
             Background::Transparent => bail_input!(
@@ -341,25 +233,11 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
         .peekable();
     let mut fatal = None;
     if jobs.peek().is_some() {
-        let model = Arc::new(load_model(&args.model)?);
-        let net = open_network(global, model)?;
-        let options = Options {
-            background,
-            post_process: args.post_process,
-            crop: args.crop.then_some(args.crop_margin),
-            // No larger than the run: a plan's buffers are sized for its batch.
-            batch_size: args
-                .batch_size
-                .min(inputs.total.unwrap_or(usize::MAX).min(u32::MAX as usize) as u32),
-            matting: matting_options(args),
-        };
-        let remover = Remover::new(net, options);
-        let defaults = pipeline::Options::default();
-        let run_options = pipeline::Options {
-            product,
-            threads: args.jobs.map_or(defaults.threads, |j| j as usize),
-            ..defaults
-        };
+        let crop = args.crop.then_some(args.crop_margin);
+        let remover = args
+            .processing
+            .remover(global, background, crop, inputs.total)?;
+        let run_options = args.processing.run_options(product);
         let files = Files {
             decode: decode_options(global, args),
             format,
@@ -388,7 +266,7 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
 }
 
 /// Where the time went: each stage's busy time, summed over its threads.
-fn busy_times(t: &StageTimes, threads: usize) -> String {
+pub(crate) fn busy_times(t: &StageTimes, threads: usize) -> String {
     format!(
         "busy time: decode {:.2} s and encode {:.2} s (over {threads} threads each), GPU stage {:.2} s",
         t.decode.as_secs_f64(),

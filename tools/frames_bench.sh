@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Frames/s of a raw frame stream (`u2cut frames`) and of a video file
+# (`u2cut remove CLIP -o OUT.webm`: ffmpeg decoding and VP9 encoding
+# included) against the same frames as PNG files through `u2cut remove`
+# on a folder, in one run, at 320x240 and 1280x720 (built-in u2netp,
+# ffmpeg's testsrc2 pattern). Each u2cut line ends with its stages' busy
+# times: the GPU stage's share of the wall time says whether decoding and
+# encoding hide behind it. BENCHMARKS.md has the numbers.
+#
+#   bash tools/frames_bench.sh [FRAMES, default 60] [BATCH, default 4]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+frames=${1:-60}
+batch=${2:-4}
+cargo build --release --bin u2cut
+u2cut=$PWD/target/release/u2cut
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$u2cut" -q warmup --batch "$batch"
+
+for size in 320x240 1280x720; do
+    w=${size%x*}
+    h=${size#*x}
+    dir=$work/$size
+    mkdir -p "$dir/pngs"
+    ffmpeg -nostdin -v error -f lavfi -i "testsrc2=size=$size:rate=30" -frames:v "$frames" \
+        -c:v libx264 -pix_fmt yuv420p "$dir/clip.mp4"
+    ffmpeg -nostdin -v error -i "$dir/clip.mp4" -f rawvideo -pix_fmt rgb24 "$dir/frames.rgb"
+    ffmpeg -nostdin -v error -i "$dir/clip.mp4" "$dir/pngs/%06d.png"
+    echo "== $size, $frames frames, batch $batch"
+    echo "-- u2cut frames (raw rgb24 in, raw RGBA out)"
+    "$u2cut" frames "$w" "$h" -b "$batch" < "$dir/frames.rgb" > /dev/null
+    echo "-- u2cut remove CLIP -o OUT.webm (ffmpeg decoding and VP9 encoding included)"
+    "$u2cut" remove "$dir/clip.mp4" -o "$dir/out.webm" -b "$batch"
+    echo "-- u2cut remove on a folder of the same frames as PNG"
+    start=$(date +%s.%N)
+    "$u2cut" remove "$dir/pngs" -o "$dir/out" -b "$batch" 2>&1 | grep -v '^u2cut: done' || true
+    end=$(date +%s.%N)
+    awk -v n="$frames" -v s="$start" -v e="$end" \
+        'BEGIN { printf "u2cut remove on a folder: %d frames in %.1f s, %.2f frames/s\n", n, e - s, n / (e - s) }'
+done
