@@ -39,6 +39,12 @@ cargo test --release
 need_packages chromium chromium-driver
 U2CUT_CHROMEDRIVER=/usr/bin/chromedriver cargo test --release --test it -- --ignored browser::
 
+# Video through the real ffmpeg: a generated clip through `u2cut frames`
+# and `u2cut remove CLIP -o OUT` (tests/it/video.rs, ignored by plain
+# `cargo test`).
+need_packages ffmpeg
+cargo test --release --test it -- --ignored video::
+
 # A sharded run under a real Slurm: deploy/slurm/remove.sbatch as an
 # array job on a single-node cluster started here (as root).
 need_packages slurm-wlm munge

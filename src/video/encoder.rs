@@ -173,9 +173,13 @@ impl Encoder {
             .arg(if spec.gray { "gray" } else { "rgba" })
             .args(["-s", &format!("{}x{}", spec.width, spec.height)])
             .args(["-framerate", &spec.rate.to_string(), "-i", "pipe:0"]);
+        let audio = spec.audio_from.filter(|(_, c)| !c.is_empty());
+        if let Some((clip, _)) = audio {
+            command.arg("-i").arg(clip);
+        }
         command.args(["-map", "0:v:0"]);
-        if let Some((clip, codecs)) = spec.audio_from.filter(|(_, c)| !c.is_empty()) {
-            command.arg("-i").arg(clip).args(["-map", "1:a"]);
+        if let Some((_, codecs)) = audio {
+            command.args(["-map", "1:a"]);
             for (i, codec) in codecs.iter().enumerate() {
                 let encoder = if spec.container.keeps_audio(codec) {
                     "copy"
@@ -209,14 +213,24 @@ impl Encoder {
         })
     }
 
-    /// Sends the next frame's pixels.
+    /// Sends the next frame's pixels. Should ffmpeg have stopped, the
+    /// error says why (its stderr).
     pub fn write(&mut self, frame: &[u8]) -> Result<()> {
-        let stdin = self.stdin.as_mut().expect("open until finished");
-        stdin.write_all(frame).map_err(|e| {
-            Error::io(
-                format_args!("sending a frame to ffmpeg for {}", self.output.display()),
-                e,
-            )
+        let Some(stdin) = self.stdin.as_mut() else {
+            return Err(self.stopped());
+        };
+        let Err(e) = stdin.write_all(frame) else {
+            return Ok(());
+        };
+        drop(self.stdin.take());
+        let why = match (self.child.wait(), self.stderr.take()) {
+            (Ok(status), Some(stderr)) => status_ok(status, stderr, "ffmpeg").err(),
+            _ => None,
+        };
+        let context = format!("sending a frame to ffmpeg for {}", self.output.display());
+        Err(match why {
+            Some(why) => Error::io(format_args!("{context}: {why}"), e),
+            None => Error::io(context, e),
         })
     }
 
@@ -225,8 +239,9 @@ impl Encoder {
     /// is untouched.
     pub fn finish(mut self) -> Result<()> {
         drop(self.stdin.take());
-        let stderr = self.stderr.take().expect("finished once");
-        let temp = self.temp.take().expect("finished once");
+        let (Some(stderr), Some(temp)) = (self.stderr.take(), self.temp.take()) else {
+            return Err(self.stopped());
+        };
         let what = format!("ffmpeg encoding {}", self.output.display());
         let status = self
             .child
@@ -243,6 +258,16 @@ impl Encoder {
                 e.error,
             )
         })
+    }
+}
+
+impl Encoder {
+    /// The error for a clip whose ffmpeg stopped at a write before.
+    fn stopped(&self) -> Error {
+        Error::io(
+            format_args!("ffmpeg for {} has stopped", self.output.display()),
+            std::io::ErrorKind::BrokenPipe.into(),
+        )
     }
 }
 

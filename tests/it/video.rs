@@ -238,26 +238,30 @@ fn a_killed_run_leaves_no_output_and_a_broken_clip_is_named() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Kill it once ffmpeg has started writing the clip's temporary file.
+    // Kill it while it runs: its clip's temporary file is there (made
+    // before the first frame is decoded) and two seconds have passed.
     let start = Instant::now();
-    let writing = |dir: &Path| {
+    let started = |dir: &Path| {
         std::fs::read_dir(dir).unwrap().any(|e| {
-            let e = e.unwrap();
-            e.file_name().to_string_lossy().starts_with(".out.webm.")
-                && e.metadata().unwrap().len() > 0
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".out.webm.")
         })
     };
-    while !writing(&s.path("")) {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before it was killed"
-        );
+    while !started(&s.path("")) {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
         assert!(
             start.elapsed() < Duration::from_secs(120),
             "no temporary clip appeared"
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before it was killed"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     std::thread::sleep(Duration::from_millis(500));
