@@ -5,7 +5,8 @@
 # on a folder, in one run, at 320x240 and 1280x720 (built-in u2netp,
 # ffmpeg's testsrc2 pattern). Each u2cut line ends with its stages' busy
 # times: the GPU stage's share of the wall time says whether decoding and
-# encoding hide behind it. BENCHMARKS.md has the numbers.
+# encoding hide behind it; and the peak RSS (GNU time). BENCHMARKS.md has
+# the numbers.
 #
 #   bash tools/frames_bench.sh [FRAMES, default 60] [BATCH, default 4]
 set -euo pipefail
@@ -29,9 +30,9 @@ for size in 320x240 1280x720; do
     ffmpeg -nostdin -v error -i "$dir/clip.mp4" "$dir/pngs/%06d.png"
     echo "== $size, $frames frames, batch $batch"
     echo "-- u2cut frames (raw rgb24 in, raw RGBA out)"
-    "$u2cut" frames "$w" "$h" -b "$batch" < "$dir/frames.rgb" > /dev/null
+    /usr/bin/time -f "peak RSS %M KB" "$u2cut" frames "$w" "$h" -b "$batch" < "$dir/frames.rgb" > /dev/null
     echo "-- u2cut remove CLIP -o OUT.webm (ffmpeg decoding and VP9 encoding included)"
-    "$u2cut" remove "$dir/clip.mp4" -o "$dir/out.webm" -b "$batch"
+    /usr/bin/time -f "peak RSS %M KB" "$u2cut" remove "$dir/clip.mp4" -o "$dir/out.webm" -b "$batch"
     echo "-- u2cut remove on a folder of the same frames as PNG"
     start=$(date +%s.%N)
     "$u2cut" remove "$dir/pngs" -o "$dir/out" -b "$batch" 2>&1 | grep -v '^u2cut: done' || true

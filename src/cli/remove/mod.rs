@@ -54,10 +54,13 @@ Examples:
   u2cut remove photos/ -o out/                    # photos/a/b.jpg -> out/a/b.png
   u2cut remove photos/ -o masks/ --mask
   u2cut remove photo.jpg -o white.jpg --bg-color 255,255,255
-  cat photo.jpg | u2cut remove - > cutout.png")]
+  cat photo.jpg | u2cut remove - > cutout.png
+  u2cut remove clip.mp4 -o cutout.webm            # a video, through ffmpeg: VP9 with alpha
+  u2cut remove clip.mp4 -o cutout.mov             # ProRes 4444 with alpha; FOLDER/: numbered PNGs")]
 pub struct RemoveArgs {
     /// Image files, folders (searched recursively for image files; hidden
-    /// files skipped), or `-` for stdin
+    /// files skipped), `-` for stdin, or one video file (.mp4 .mov .webm
+    /// .mkv .avi .m4v, animated .gif; read and written with ffmpeg)
     #[arg(value_name = "INPUT", required_unless_present = "files_from")]
     pub inputs: Vec<PathBuf>,
     /// Read the inputs from FILE (`-`: stdin), one path per line,
