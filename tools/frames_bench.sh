@@ -8,13 +8,20 @@
 # encoding hide behind it; and the peak RSS (GNU time). BENCHMARKS.md has
 # the numbers.
 #
-#   bash tools/frames_bench.sh [FRAMES, default 60] [BATCH, default 4]
+#   bash tools/frames_bench.sh [FRAMES, default 60] [BATCH, default 4] [U2CUT_BINARY]
+#
+# (The binary `cargo test --release` built will do: a `cargo build` after
+# it builds again, the dev-dependencies changing features.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 frames=${1:-60}
 batch=${2:-4}
-cargo build --release --bin u2cut
-u2cut=$PWD/target/release/u2cut
+if [ -n "${3:-}" ]; then
+    u2cut=$(realpath "$3")
+else
+    cargo build --release --bin u2cut
+    u2cut=$PWD/target/release/u2cut
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$u2cut" -q warmup --batch "$batch"
