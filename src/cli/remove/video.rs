@@ -82,10 +82,16 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs, clip: &Path) -> Result<()> {
         },
     );
     if let Some(err) = streamed.error {
-        // The clip is left unwritten (its temporary file removed), and the
-        // decoder stopped: a decoding error would only repeat this one.
-        decoder.kill();
-        let _ = decoder.finish();
+        // The clip is left unwritten (its temporary file removed). Frames
+        // that ended early (a partial one, a failed read) are ffmpeg's to
+        // explain: its own error comes first. Otherwise it is stopped.
+        if !err.is_input() {
+            decoder.kill();
+        }
+        let decoded = decoder.finish();
+        if err.is_input() {
+            decoded?;
+        }
         return Err(err.into());
     }
     decoder.finish()?;
