@@ -152,11 +152,16 @@ pub fn write_atomic<E: From<Error>>(
     out.flush()
         .map_err(|e| Error::io(format_args!("cannot write {}", path.display()), e))?;
     drop(out);
+    persist(temp, path)?;
+    Ok(())
+}
+
+/// Renames a complete [`temp_file_for`] onto `path`.
+pub fn persist(temp: tempfile::TempPath, path: &Path) -> Result<()> {
     temp.persist(path).map_err(|e| {
         Error::io(
             format_args!("cannot rename the temporary file to {}", path.display()),
             e.error,
         )
-    })?;
-    Ok(())
+    })
 }

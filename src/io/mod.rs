@@ -18,5 +18,5 @@ pub use decode::{
     DEFAULT_MAX_PIXELS, DecodeOptions, Decoded, Header, decode_bytes, decode_file, open_bytes,
     open_file,
 };
-pub use encode::{Format, create_parent, temp_file_for, write_atomic};
+pub use encode::{Format, create_parent, persist, temp_file_for, write_atomic};
 pub use listed::{Listed, Planned};

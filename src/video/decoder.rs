@@ -41,9 +41,9 @@ impl Decoder {
 
     /// Waits for ffmpeg to end (stop it first with `kill` if its frames
     /// are no longer read); an error if it failed to decode.
-    pub fn finish(self) -> Result<()> {
+    pub fn finish(mut self) -> Result<()> {
         let what = format!("ffmpeg decoding {}", self.input.display());
-        wait(self.child, self.stderr, what)?.map_err(Error::Input)
+        wait(&mut self.child, self.stderr, what)?.map_err(Error::Input)
     }
 
     /// Stops ffmpeg (the run ended before its frames did).

@@ -5,10 +5,10 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
-use super::program::{Stderr, status_ok};
+use super::program::{Stderr, status_ok, wait};
 use super::{Program, Rate};
 use crate::error::{Error, Result, bail};
-use crate::io::temp_file_for;
+use crate::io::{persist, temp_file_for};
 
 /// The clip formats written, and how.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -243,21 +243,9 @@ impl Encoder {
             return Err(self.stopped());
         };
         let what = format!("ffmpeg encoding {}", self.output.display());
-        let status = self
-            .child
-            .wait()
-            .map_err(|e| Error::io(format_args!("waiting for {what}"), e))?;
-        status_ok(status, stderr, &what)
+        wait(&mut self.child, stderr, what)?
             .map_err(|why| Error::io("writing the clip", std::io::Error::other(why)))?;
-        temp.persist(&self.output).map_err(|e| {
-            Error::io(
-                format_args!(
-                    "cannot rename the temporary file to {}",
-                    self.output.display()
-                ),
-                e.error,
-            )
-        })
+        persist(temp, &self.output)
     }
 }
 

@@ -80,7 +80,7 @@ impl Stderr {
 /// Waits for `child`; an error saying why if it failed, quoting its
 /// stderr.
 pub(super) fn wait(
-    mut child: Child,
+    child: &mut Child,
     stderr: Stderr,
     what: impl std::fmt::Display,
 ) -> Result<std::result::Result<(), String>> {
