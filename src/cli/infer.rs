@@ -41,7 +41,7 @@ pub struct InferArgs {
     /// Directory for d0.npy .. d6.npy; created if missing
     #[arg(long, short, value_name = "DIR")]
     pub out_dir: PathBuf,
-    /// Model: u2netp (built in), u2net (from $U2CUT_MODEL_DIR), or a .safetensors file
+    /// Model: u2netp (built in), u2net (the model folder: tools/fetch_model.sh), or a .safetensors file
     #[arg(long, short, default_value = "u2netp", value_name = "NAME|PATH")]
     pub model: String,
     /// Network input size for images: S (S x S) or WxH

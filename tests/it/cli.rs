@@ -158,7 +158,11 @@ fn info_describes_u2net_without_weights() {
         assert!(text.contains(want), "missing `{want}` in:\n{text}");
     }
     // The warning says how to get the weights.
-    assert!(stderr(&out).contains("convert_pth.py"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("bash tools/fetch_model.sh u2net"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -19,6 +19,7 @@ mod matting;
 mod model;
 mod pipeline;
 mod preprocess;
+mod real_u2net;
 mod reference;
 mod remove;
 mod remove_parity;

@@ -16,7 +16,7 @@ use u2cut::kernels::conv::{Caps, ConvKernel};
 use u2cut::{Model, Network, SideOutputs};
 
 /// The bound: every output within 5e-4 max-abs and 2e-5 mean-abs of ONNX Runtime.
-fn assert_matches_golden(what: &str, got: &SideOutputs, want: &Golden) {
+pub(crate) fn assert_matches_golden(what: &str, got: &SideOutputs, want: &Golden) {
     assert_within(what, got, want, (5e-4, 2e-5));
 }
 

@@ -268,11 +268,14 @@ fn model_names_resolve() {
             .name,
         "u2netp"
     );
+    let empty = tempfile::TempDir::new().unwrap();
     let err = format!(
         "{:#}",
-        Model::resolve("u2net", LoadOptions::default()).unwrap_err()
+        Model::resolve_in("u2net", LoadOptions::default(), Some(empty.path().into())).unwrap_err()
     );
-    assert!(err.contains("convert_pth.py"), "{err}");
+    let missing = empty.path().join("u2net.safetensors");
+    assert!(err.contains(&missing.display().to_string()), "{err}");
+    assert!(err.contains("bash tools/fetch_model.sh u2net"), "{err}");
     let err = format!(
         "{:#}",
         Model::resolve("/nonexistent/m.safetensors", LoadOptions::default()).unwrap_err()

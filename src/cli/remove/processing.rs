@@ -18,7 +18,7 @@ use super::parse_color;
 
 #[derive(Debug, Args)]
 pub struct Processing {
-    /// Model: u2netp (built in), u2net (from $U2CUT_MODEL_DIR), or a .safetensors file
+    /// Model: u2netp (built in), u2net (the model folder: tools/fetch_model.sh), or a .safetensors file
     #[arg(
         short,
         long,

@@ -47,7 +47,7 @@ pub struct ServeArgs {
     /// Port (0: any free one; the one chosen is printed)
     #[arg(long, default_value_t = 7000)]
     port: u16,
-    /// Model: u2netp (built in), u2net (from $U2CUT_MODEL_DIR), or a .safetensors file
+    /// Model: u2netp (built in), u2net (the model folder: tools/fetch_model.sh), or a .safetensors file
     #[arg(
         short,
         long,
