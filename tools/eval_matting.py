@@ -6,10 +6,8 @@
         --rembg-python /path/to/venv-with-rembg/bin/python
 
 No public matting benchmark ships with the repository, so the composites are
-made from the lemur: I = alpha F + (1 - alpha) B with alpha = the FBA
-network's alpha (lemur_alpha_fba.png, which pymatting's own tests treat as
-the good one), F = lemur_foreground.png and three backgrounds B (the lemur's
-own background mirrored, a colour gradient, a fine texture), rounded to 8 bits.
+made from the lemur (tools/composites.py): I = alpha F + (1 - alpha) B with
+the FBA network's alpha and three backgrounds, rounded to 8 bits.
 SAD = sum |alpha - truth| / 1000 (the matting literature's unit).
 
   trimap   `u2cut matte --trimap` vs pymatting's estimate_alpha_cf with the
@@ -34,19 +32,10 @@ from PIL import Image
 from pymatting import estimate_alpha_cf
 
 from bench_matting import rembg_trimap
+from composites import make_composites
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
-
-
-def backgrounds(lemur_bg, h, w):
-    mirrored = lemur_bg[:, ::-1]
-    y, x = np.mgrid[0:h, 0:w] / np.array([h, w]).reshape(2, 1, 1)
-    gradient = np.stack([0.9 * x, 0.3 + 0.5 * y, 0.8 - 0.6 * x * y], axis=-1)
-    rng = np.random.default_rng(0)
-    texture = np.clip(0.5 + 0.35 * np.sin(x[..., None] * 157 + np.array([0, 2, 4]))
-                      * np.cos(y[..., None] * 211) + 0.1 * rng.standard_normal((h, w, 3)), 0, 1)
-    return {"mirrored": mirrored, "gradient": gradient, "texture": texture}
 
 
 def sad(a, b):
@@ -70,24 +59,14 @@ def u2cut_matte(u2cut, image, flag, known, out):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data", "matting"))
+    ap.add_argument("--data", default=os.path.join(ROOT, "tests", "data", "matting"))
     ap.add_argument("--u2cut", default=os.path.join(ROOT, "target", "release", "u2cut"))
     ap.add_argument("--rembg-python", help="a Python with rembg installed (for the mask rows)")
     ap.add_argument("--work", help="folder for the composites (default: a temporary one)")
     args = ap.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="eval_matting_")
     os.makedirs(work, exist_ok=True)
-    lemur = os.path.join(args.data, "lemur")
-    load = lambda name, mode: np.asarray(Image.open(os.path.join(lemur, name)).convert(mode), dtype=np.float64) / 255.0
-    truth = load("lemur_alpha_fba.png", "L")
-    fg = load("lemur_foreground.png", "RGB")
-    h, w = truth.shape
-    composites = {}
-    for name, bg in backgrounds(load("lemur_background.png", "RGB"), h, w).items():
-        img = truth[..., None] * fg + (1 - truth[..., None]) * bg
-        path = os.path.join(work, name + ".png")
-        Image.fromarray(np.round(img * 255).astype(np.uint8)).save(path)
-        composites[name] = path
+    truth, composites = make_composites(args.data, work)
 
     masks = {}
     if args.rembg_python:
