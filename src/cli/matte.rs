@@ -69,6 +69,9 @@ pub struct MatteArgs {
     /// Pyramid levels, the full size included (1 = no coarse-to-fine) [default: automatic]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub levels: Option<u32>,
+    /// Precondition the solve with a multigrid V-cycle (CPU engine only, so far: with --cpu)
+    #[arg(long)]
+    pub multigrid: bool,
     /// Print the solver's per-level account as JSON on stdout
     #[arg(long)]
     pub json: bool,
@@ -146,6 +149,7 @@ pub fn run(global: &GlobalArgs, args: &MatteArgs) -> Result<()> {
         tolerance: args.tolerance,
         max_iterations: args.max_iterations,
         levels: args.levels,
+        multigrid: args.multigrid,
         ..CfOptions::default()
     };
     if options.epsilon <= 0.0 || !options.epsilon.is_finite() {

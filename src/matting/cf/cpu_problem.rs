@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use super::cpu_solver::CpuLevel;
+use super::multigrid::{self, TAPS, tap};
 use crate::kernels::matting::{NONE, RefImage, Window, is_unknown};
 
 /// The unknown pixels of a level and the windows that touch them.
@@ -128,6 +129,42 @@ impl CpuProblem {
                 acc
             })
             .collect()
+    }
+}
+
+impl CpuProblem {
+    /// L_U as a multigrid level: a 5x5 stencil per unknown pixel (in the
+    /// order of `unknown`), the columns of other pixels dropped.
+    pub(super) fn level(&self) -> multigrid::Level {
+        let image = self.image();
+        let (w, h) = (image.width, image.height);
+        let mut is_row = vec![false; w * h];
+        for &i in &self.unknown {
+            is_row[i] = true;
+        }
+        let a = self
+            .unknown
+            .par_iter()
+            .map(|&i| {
+                let mut row = [0.0; TAPS];
+                for k in image.windows_of(i) {
+                    let win = &self.windows[self.window_of[k] as usize];
+                    let wi = win.whiten(self.rgb[i]);
+                    for e in 0..9 {
+                        let j = (k / w + e / 3 - 1) * w + k % w + e % 3 - 1;
+                        if !is_row[j] {
+                            continue;
+                        }
+                        let delta = if i == j { 1.0 } else { 0.0 };
+                        let dx = (j % w) as i64 - (i % w) as i64;
+                        let dy = (j / w) as i64 - (i / w) as i64;
+                        row[tap(dx, dy)] += delta - (1.0 + dot3(wi, win.whiten(self.rgb[j]))) / 9.0;
+                    }
+                }
+                row
+            })
+            .collect();
+        multigrid::Level::new(w, h, self.unknown.clone(), a)
     }
 }
 

@@ -2,6 +2,7 @@
 //! f64, level by level over lists of unknown pixels ([`CpuProblem`]).
 
 use super::cpu_problem::CpuProblem;
+use super::multigrid::Multigrid;
 use super::{CfOptions, CfReport, LevelReport, Status, check_classes, upsample_params};
 use crate::Result;
 use crate::error::ensure;
@@ -88,11 +89,16 @@ fn solve_level_cpu(level: &CpuLevel, init: &[f32], options: &CfOptions) -> (Vec<
         }
     }
     let mut r: Vec<f64> = problem.apply(&x).iter().map(|v| -v).collect();
+    let multigrid = options.multigrid.then(|| Multigrid::new(problem.level()));
     let z = |r: &[f64]| -> Vec<f64> {
-        r.iter()
-            .zip(&problem.inv_diag)
-            .map(|(a, b)| a * b)
-            .collect()
+        match &multigrid {
+            Some(mg) => mg.apply(r),
+            None => r
+                .iter()
+                .zip(&problem.inv_diag)
+                .map(|(a, b)| a * b)
+                .collect(),
+        }
     };
     let mut p = z(&r);
     let mut rz: f64 = r.iter().zip(&p).map(|(a, b)| a * b).sum();

@@ -39,6 +39,7 @@ mod cpu_solver;
 mod gpu_pyramid;
 mod gpu_solver;
 mod laplacian;
+mod multigrid;
 mod options;
 mod report;
 

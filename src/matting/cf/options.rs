@@ -19,6 +19,9 @@ pub struct CfOptions {
     /// Pyramid levels including the full size; None = halve while the
     /// longer side stays >= 128 and the shorter >= 16.
     pub levels: Option<u32>,
+    /// Precondition CG with a multigrid V-cycle instead of Jacobi (the CPU
+    /// solver only, so far).
+    pub multigrid: bool,
 }
 
 impl Default for CfOptions {
@@ -29,6 +32,7 @@ impl Default for CfOptions {
             max_iterations: 5000,
             check_every: 32,
             levels: None,
+            multigrid: false,
         }
     }
 }
