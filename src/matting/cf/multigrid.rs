@@ -275,8 +275,8 @@ impl Multigrid {
         Self { levels, bottom }
     }
 
-    #[allow(dead_code)] // for the report, next
-    pub(super) fn depth(&self) -> usize {
+    #[cfg(test)]
+    fn depth(&self) -> usize {
         self.levels.len()
     }
 
@@ -306,5 +306,98 @@ impl Multigrid {
             level.sweep(b, &mut x);
         }
         x
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    /// A random symmetric, diagonally dominant 5x5-stencil operator on the
+    /// nodes of a width x height grid that `keep` selects.
+    fn random_level(width: usize, height: usize, keep: impl Fn(usize) -> bool, seed: u64) -> Level {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let nodes: Vec<usize> = (0..width * height).filter(|&n| keep(n)).collect();
+        let mut level = Level::new(width, height, nodes.clone(), vec![[0.0; TAPS]; nodes.len()]);
+        for r in 0..nodes.len() {
+            for t in (0..TAPS).filter(|&t| t != tap(0, 0)) {
+                let (dx, dy) = (t as i64 % 5 - 2, t as i64 / 5 - 2);
+                let Some(j) = level.neighbour(nodes[r], dx, dy) else {
+                    continue;
+                };
+                if j > r {
+                    let c = -rng.random_range(0.0..1.0);
+                    level.a[r][t] = c;
+                    level.a[j][tap(-dx, -dy)] = c;
+                }
+            }
+        }
+        for r in 0..nodes.len() {
+            let off: f64 = level.a[r].iter().map(|c| c.abs()).sum();
+            level.a[r][tap(0, 0)] = off + 0.1;
+        }
+        Level::new(width, height, nodes, level.a)
+    }
+
+    fn dense(level: &Level) -> Vec<Vec<f64>> {
+        let mut m = vec![vec![0.0; level.rows()]; level.rows()];
+        for (r, row) in m.iter_mut().enumerate() {
+            for (j, c) in level.row(r) {
+                row[j] = c;
+            }
+        }
+        m
+    }
+
+    /// P as a dense (fine rows x coarse rows) matrix.
+    fn prolongation(fine: &Level, coarse: &Level) -> Vec<Vec<f64>> {
+        fine.nodes
+            .iter()
+            .map(|&n| {
+                let mut row = vec![0.0; coarse.rows()];
+                for (c, w) in fine.parents(n) {
+                    row[coarse.row_of[c] as usize] += w;
+                }
+                row
+            })
+            .collect()
+    }
+
+    #[test]
+    fn coarse_operator_is_galerkins() {
+        // Odd sizes, holes: the clamped edges and missing nodes.
+        let fine = random_level(13, 9, |n| n % 7 != 3, 1);
+        let coarse = fine.coarsen();
+        let (a, p, ac) = (dense(&fine), prolongation(&fine, &coarse), dense(&coarse));
+        for (i, row) in ac.iter().enumerate() {
+            for (j, &got) in row.iter().enumerate() {
+                let want: f64 = (0..fine.rows())
+                    .flat_map(|k| (0..fine.rows()).map(move |l| (k, l)))
+                    .map(|(k, l)| p[k][i] * a[k][l] * p[l][j])
+                    .sum();
+                assert!((got - want).abs() < 1e-12, "A_c[{i}][{j}] {got} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn v_cycle_is_symmetric_and_positive() {
+        let fine = random_level(40, 31, |n| n % 11 != 5, 2);
+        let mg = Multigrid::new(fine);
+        assert!(mg.depth() >= 3, "{} levels", mg.depth());
+        let n = mg.levels[0].rows();
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut vector = || {
+            (0..n)
+                .map(|_| rng.random_range(-1.0..1.0))
+                .collect::<Vec<f64>>()
+        };
+        let (u, v) = (vector(), vector());
+        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a * b).sum::<f64>();
+        let (uv, vu) = (dot(&u, &mg.apply(&v)), dot(&mg.apply(&u), &v));
+        assert!((uv - vu).abs() < 1e-10 * uv.abs().max(1.0), "{uv} vs {vu}");
+        assert!(dot(&u, &mg.apply(&u)) > 0.0);
     }
 }
