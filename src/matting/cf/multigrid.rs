@@ -295,7 +295,7 @@ impl Multigrid {
             .zip(&level.inv_diag)
             .map(|(b, d)| OMEGA * d * b)
             .collect();
-        for _ in 1..SWEEPS {
+        for _ in 1..SWEEPS.max(1) {
             level.sweep(b, &mut x);
         }
         let ax = level.apply(&x);
@@ -321,10 +321,10 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(seed);
         let nodes: Vec<usize> = (0..width * height).filter(|&n| keep(n)).collect();
         let mut level = Level::new(width, height, nodes.clone(), vec![[0.0; TAPS]; nodes.len()]);
-        for r in 0..nodes.len() {
+        for (r, &node) in nodes.iter().enumerate() {
             for t in (0..TAPS).filter(|&t| t != tap(0, 0)) {
                 let (dx, dy) = (t as i64 % 5 - 2, t as i64 / 5 - 2);
-                let Some(j) = level.neighbour(nodes[r], dx, dy) else {
+                let Some(j) = level.neighbour(node, dx, dy) else {
                     continue;
                 };
                 if j > r {
