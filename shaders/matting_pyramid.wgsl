@@ -54,9 +54,9 @@ fn down(ids: GroupIds) {
     var n_fg = 0u;
     var n_bg = 0u;
     for (var j = 0u; j < 4u; j++) {
-        let sx = min(2u * cx + j % 2u, mp.src_width - 1u);
-        let sy = min(2u * cy + j / 2u, mp.src_height - 1u);
-        let s = sy * mp.src_width + sx;
+        let sx = min(2u * cx + j % 2u, mp.other_width - 1u);
+        let sy = min(2u * cy + j / 2u, mp.other_height - 1u);
+        let s = sy * mp.other_width + sx;
         colour += unpack4x8unorm(image_dense[s]);
         guess += init[s];
         let t = trimap[s];

@@ -32,9 +32,17 @@ struct MattingParams {
     epsilon: f32,
     // Stop once |r|^2 <= tolerance2 * |b|^2.
     tolerance2: f32,
-    // `down`: the finer level's size.
-    src_width: u32,
-    src_height: u32,
+    // The other level of kernels that read two: `down` and the multigrid's
+    // `mg_galerkin`, `mg_restrict` (the finer level), `mg_prolong` (the coarser).
+    other_width: u32,
+    other_height: u32,
+    other_tiles_x: u32,
+    other_n_tiles: u32,
+    // `mg_bottom`: rows of the coarsest level.
+    bottom_rows: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 const TILE: u32 = 8u;

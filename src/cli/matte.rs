@@ -69,7 +69,7 @@ pub struct MatteArgs {
     /// Pyramid levels, the full size included (1 = no coarse-to-fine) [default: automatic]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub levels: Option<u32>,
-    /// Precondition the solve with a multigrid V-cycle (CPU engine only, so far: with --cpu)
+    /// Precondition the solve with a multigrid V-cycle instead of Jacobi
     #[arg(long)]
     pub multigrid: bool,
     /// Print the solver's per-level account as JSON on stdout

@@ -107,6 +107,7 @@ pub const MATTING_PYRAMID: Shader = shader!("matting_pyramid");
 pub const MATTING_SETUP: Shader = shader!("matting_setup");
 pub const MATTING_LAPLACIAN: Shader = shader!("matting_laplacian");
 pub const MATTING_SOLVER: Shader = shader!("matting_solver");
+pub const MATTING_MULTIGRID: Shader = shader!("matting_multigrid");
 pub const MORPHOLOGY: Shader = shader!("morphology");
 pub const FILTER: Shader = shader!("filter");
 pub const MASKOPS: Shader = shader!("maskops");
@@ -132,6 +133,7 @@ pub const ALL: &[Shader] = &[
     MATTING_SETUP,
     MATTING_LAPLACIAN,
     MATTING_SOLVER,
+    MATTING_MULTIGRID,
     MORPHOLOGY,
     FILTER,
     MASKOPS,

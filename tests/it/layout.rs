@@ -86,7 +86,8 @@ fn layouts() -> Vec<Layout> {
             gradient_weight, n_partials, _pad,
         }),
         layout!(matting::MattingParams {
-            width, height, tiles_x, n_tiles, epsilon, tolerance2, src_width, src_height,
+            width, height, tiles_x, n_tiles, epsilon, tolerance2, other_width, other_height,
+            other_tiles_x, other_n_tiles, bottom_rows, pad0, pad1, pad2,
         }),
     ]
 }

@@ -58,9 +58,18 @@ pub struct MattingParams {
     pub epsilon: f32,
     /// Stop once |r|^2 <= tolerance2 |b|^2.
     pub tolerance2: f32,
-    /// `down`: the finer level's size.
-    pub src_width: u32,
-    pub src_height: u32,
+    /// The other level of kernels that read two: `down` and the
+    /// multigrid's `mg_galerkin`, `mg_restrict` (the finer level),
+    /// `mg_prolong` (the coarser).
+    pub other_width: u32,
+    pub other_height: u32,
+    pub other_tiles_x: u32,
+    pub other_n_tiles: u32,
+    /// `mg_bottom`: rows of the coarsest level.
+    pub bottom_rows: u32,
+    pub pad0: u32,
+    pub pad1: u32,
+    pub pad2: u32,
 }
 
 /// Tiles along x and y of a `width x height` image.
@@ -88,6 +97,16 @@ pub enum Step {
     FinishResidual,
     FinishPq,
     FinishRz,
+    // The multigrid V-cycle (shaders/matting_multigrid.wgsl).
+    MgStencil,
+    MgGalerkin,
+    MgSmooth,
+    MgResidual,
+    MgRelax,
+    MgRestrict,
+    MgProlong,
+    MgRz,
+    MgDirection,
 }
 
 impl Step {
@@ -106,6 +125,15 @@ impl Step {
             Self::FinishResidual => "finish_residual",
             Self::FinishPq => "finish_pq",
             Self::FinishRz => "finish_rz",
+            Self::MgStencil => "mg_stencil",
+            Self::MgGalerkin => "mg_galerkin",
+            Self::MgSmooth => "mg_smooth",
+            Self::MgResidual => "mg_residual",
+            Self::MgRelax => "mg_relax",
+            Self::MgRestrict => "mg_restrict",
+            Self::MgProlong => "mg_prolong",
+            Self::MgRz => "mg_rz",
+            Self::MgDirection => "mg_direction",
         }
     }
 
@@ -113,6 +141,15 @@ impl Step {
         match self {
             Self::Gather | Self::SetupWindows | Self::SetupDiagonal => shaders::MATTING_SETUP,
             Self::LapWindows | Self::LapPixels => shaders::MATTING_LAPLACIAN,
+            Self::MgStencil
+            | Self::MgGalerkin
+            | Self::MgSmooth
+            | Self::MgResidual
+            | Self::MgRelax
+            | Self::MgRestrict
+            | Self::MgProlong
+            | Self::MgRz
+            | Self::MgDirection => shaders::MATTING_MULTIGRID,
             _ => shaders::MATTING_SOLVER,
         }
     }
@@ -173,6 +210,20 @@ fn build(
     DispatchBuilder::new(ctx, shader, entry).build(format!("matting_{entry}"), p, &bound, groups, 1)
 }
 
+/// `mg_bottom`: the coarsest level's solve, one invocation per row
+/// (p.bottom_rows).
+pub fn bottom(ctx: &GpuContext, p: &MattingParams, buffers: &Named) -> Result<Dispatch> {
+    let groups = groups_for(u64::from(p.bottom_rows));
+    build(
+        ctx,
+        shaders::MATTING_MULTIGRID,
+        "mg_bottom",
+        p,
+        buffers,
+        groups,
+    )
+}
+
 /// Bits of a tile's flags: active (an unknown pixel within 2 pixels), and
 /// a foreground or background pixel within 2 pixels.
 pub const FLAG_ACTIVE: u32 = 1;
@@ -197,7 +248,7 @@ pub fn flags(
 }
 
 /// `down`: the next coarser level (p.width x p.height) of image, trimap and
-/// initial guess from the finer one (p.src_width x p.src_height).
+/// initial guess from the finer one (p.other_width x p.other_height).
 pub fn down(
     ctx: &GpuContext,
     p: &MattingParams,

@@ -90,6 +90,7 @@ fn solve_level_cpu(level: &CpuLevel, init: &[f32], options: &CfOptions) -> (Vec<
     }
     let mut r: Vec<f64> = problem.apply(&x).iter().map(|v| -v).collect();
     let multigrid = options.multigrid.then(|| Multigrid::new(problem.level()));
+    report.multigrid_levels = multigrid.as_ref().map_or(0, |mg| mg.depth() as u32);
     let z = |r: &[f64]| -> Vec<f64> {
         match &multigrid {
             Some(mg) => mg.apply(r),

@@ -28,8 +28,7 @@ pub(super) fn params(size: (u32, u32), n_tiles: u32, options: &CfOptions) -> Mat
         n_tiles,
         epsilon: options.epsilon,
         tolerance2: options.tolerance * options.tolerance,
-        src_width: 0,
-        src_height: 0,
+        ..MattingParams::default()
     }
 }
 
@@ -60,8 +59,8 @@ fn pyramid_gpu(
             size: (w, h),
         };
         let p = MattingParams {
-            src_width: fine.size.0,
-            src_height: fine.size.1,
+            other_width: fine.size.0,
+            other_height: fine.size.1,
             ..params((w, h), 0, options)
         };
         dispatches.push(kernel::down(

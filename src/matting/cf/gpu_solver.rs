@@ -2,6 +2,7 @@
 //! pixels), and Jacobi-preconditioned conjugate gradients with every scalar
 //! on the GPU, `check_every` iterations recorded per submit.
 
+use super::gpu_multigrid::MultigridGpu;
 use super::gpu_pyramid::{Dense, params};
 use super::{CfOptions, LevelReport, Status};
 use crate::Result;
@@ -12,7 +13,7 @@ use crate::kernels::matting::{
 use crate::matting::gpu::{GpuPlane, upload_words};
 
 /// Active tiles of one level, as `map` holds them.
-fn tile_map(flags: &[u32]) -> (Vec<u32>, u32) {
+pub(super) fn tile_map(flags: &[u32]) -> (Vec<u32>, u32) {
     let active: Vec<u32> = (0..flags.len() as u32)
         .filter(|&t| flags[t as usize] & FLAG_ACTIVE != 0)
         .collect();
@@ -29,13 +30,14 @@ fn tile_map(flags: &[u32]) -> (Vec<u32>, u32) {
 /// The compact buffers of one level.
 pub(super) struct LevelGpu {
     pub(super) p: MattingParams,
-    map: wgpu::Buffer,
-    active: Vec<u32>,
-    img: wgpu::Buffer,
-    win: wgpu::Buffer,
+    pub(super) map: wgpu::Buffer,
+    /// Active tile ids by slot.
+    pub(super) active: Vec<u32>,
+    pub(super) img: wgpu::Buffer,
+    pub(super) win: wgpu::Buffer,
     wa: wgpu::Buffer,
     x: wgpu::Buffer,
-    r: wgpu::Buffer,
+    pub(super) r: wgpu::Buffer,
     dir: wgpu::Buffer,
     pub(super) q: wgpu::Buffer,
     pub(super) invdiag: wgpu::Buffer,
@@ -141,10 +143,12 @@ pub(super) fn solve_level_gpu(
         return Ok((alpha, report));
     }
     let (lap_w, lap_p) = (d(Step::LapWindows)?, d(Step::LapPixels)?);
-    let setup = [
+    let prepare = [
         d(Step::Gather)?,
         d(Step::SetupWindows)?,
         d(Step::SetupDiagonal)?,
+    ];
+    let setup = [
         d(Step::Rhs)?,
         d(Step::FinishRhs)?,
         d(Step::Residual)?,
@@ -156,31 +160,47 @@ pub(super) fn solve_level_gpu(
         d(Step::FinishRz)?,
         d(Step::Direction)?,
     ];
+    // The preconditioner: z = r / L_ii inside `residual` and `update`
+    // (Jacobi), or one V-cycle on r after them, then (r.z, r.r) and
+    // dir = z + beta dir from its z.
+    let multigrid = if options.multigrid {
+        ctx.run(&prepare);
+        let mg = MultigridGpu::new(ctx, &level, options)?;
+        report.multigrid_levels = mg.depth() as u32;
+        let mut b = b.to_vec();
+        b.push(("mg_x", mg.z()));
+        b.push(("mg_b", &level.r));
+        let dm = |s: Step| s.dispatch(ctx, &p, &b);
+        Some((
+            mg.vcycle(ctx, &level.red)?,
+            dm(Step::MgRz)?,
+            dm(Step::MgDirection)?,
+        ))
+    } else {
+        None
+    };
     // Setup: x and dir = x_known; b = -(L dir); dir = x; r = -(L x).
-    let [
-        gather,
-        windows,
-        diagonal,
-        rhs,
-        finish_rhs,
-        residual,
-        finish_residual,
-    ] = &setup;
-    let start = [
-        gather,
-        windows,
-        diagonal,
-        &lap_w,
-        &lap_p,
-        rhs,
-        finish_rhs,
-        &lap_w,
-        &lap_p,
-        residual,
-        finish_residual,
-    ];
+    let [rhs, finish_rhs, residual, finish_residual] = &setup;
     let [finish_pq, update, finish_rz, direction] = &iteration;
-    let step = [&lap_w, &lap_p, finish_pq, update, finish_rz, direction];
+    let mut start: Vec<&Dispatch> = Vec::new();
+    if multigrid.is_none() {
+        start.extend(&prepare);
+    }
+    start.extend([&lap_w, &lap_p, rhs, finish_rhs, &lap_w, &lap_p, residual]);
+    let mut step: Vec<&Dispatch> = vec![&lap_w, &lap_p, finish_pq, update];
+    match &multigrid {
+        None => {
+            start.push(finish_residual);
+            step.extend([finish_rz, direction]);
+        }
+        Some((vcycle, rz, mg_direction)) => {
+            start.extend(vcycle);
+            start.extend([rz, finish_residual, mg_direction]);
+            step.extend(vcycle);
+            step.extend([rz, finish_rz, mg_direction]);
+        }
+    }
+    report.dispatches_per_iteration = step.len() as u32;
     let mut first = true;
     let mut recorded = 0u32;
     let scalars = loop {

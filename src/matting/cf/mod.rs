@@ -36,6 +36,7 @@
 
 mod cpu_problem;
 mod cpu_solver;
+mod gpu_multigrid;
 mod gpu_pyramid;
 mod gpu_solver;
 mod laplacian;

@@ -194,7 +194,7 @@ fn parents_1d(x: usize, n: usize) -> [(usize, f64); 2] {
 /// Dense Cholesky factor of the coarsest level. A pivot that vanishes
 /// (P's columns can be nearly dependent on a tiny level) makes its unknown
 /// 0 in the solve, which keeps the operator symmetric.
-struct Bottom {
+pub(super) struct Bottom {
     n: usize,
     l: Vec<f64>,
 }
@@ -202,12 +202,17 @@ struct Bottom {
 impl Bottom {
     fn new(level: &Level) -> Self {
         let n = level.rows();
-        let mut l = vec![0.0; n * n];
+        let mut dense = vec![0.0; n * n];
         for r in 0..n {
             for (j, c) in level.row(r) {
-                l[r * n + j] = c;
+                dense[r * n + j] = c;
             }
         }
+        Self::factor(n, dense)
+    }
+
+    /// Factors the symmetric n x n matrix `l` (row-major) in place.
+    pub(super) fn factor(n: usize, mut l: Vec<f64>) -> Self {
         let scale = (0..n).map(|i| l[i * n + i]).fold(0.0, f64::max);
         for k in 0..n {
             let mut d = l[k * n + k];
@@ -227,7 +232,7 @@ impl Bottom {
         Self { n, l }
     }
 
-    fn solve(&self, b: &[f64]) -> Vec<f64> {
+    pub(super) fn solve(&self, b: &[f64]) -> Vec<f64> {
         let (n, l) = (self.n, &self.l);
         let mut y = b.to_vec();
         for i in 0..n {
@@ -252,6 +257,17 @@ impl Bottom {
         }
         y
     }
+
+    /// The inverse, row-major (symmetric: row i is the solve of e_i).
+    pub(super) fn inverse(&self) -> Vec<f64> {
+        (0..self.n)
+            .flat_map(|i| {
+                let mut e = vec![0.0; self.n];
+                e[i] = 1.0;
+                self.solve(&e)
+            })
+            .collect()
+    }
 }
 
 /// The levels from the finest down, and the coarsest's factorization.
@@ -275,8 +291,7 @@ impl Multigrid {
         Self { levels, bottom }
     }
 
-    #[cfg(test)]
-    fn depth(&self) -> usize {
+    pub(super) fn depth(&self) -> usize {
         self.levels.len()
     }
 

@@ -26,6 +26,10 @@ pub struct LevelReport {
     /// |r| / |b| at the end (0 when b = 0).
     pub residual: f32,
     pub status: Status,
+    /// Levels of the multigrid V-cycle preconditioner (0: Jacobi).
+    pub multigrid_levels: u32,
+    /// GPU dispatches per CG iteration (0 on the CPU).
+    pub dispatches_per_iteration: u32,
 }
 
 impl LevelReport {
@@ -39,6 +43,8 @@ impl LevelReport {
             iterations: 0,
             residual: 0.0,
             status: Status::Nothing,
+            multigrid_levels: 0,
+            dispatches_per_iteration: 0,
         }
     }
 }
@@ -69,10 +75,17 @@ impl CfReport {
         self.levels
             .iter()
             .map(|l| {
-                format!(
+                let mut line = format!(
                     "{}x{}: {} iterations, |r|/|b| = {:.1e} ({:?})",
                     l.width, l.height, l.iterations, l.residual, l.status
-                )
+                );
+                if l.multigrid_levels > 0 {
+                    line += &format!(", V-cycle of {} levels", l.multigrid_levels);
+                }
+                if l.dispatches_per_iteration > 0 {
+                    line += &format!(", {} dispatches per iteration", l.dispatches_per_iteration);
+                }
+                line
             })
             .collect::<Vec<_>>()
             .join("; ")
