@@ -25,8 +25,11 @@
 @group(0) @binding(25) var<storage, read_write> mg_b: array<f32>;
 @group(0) @binding(26) var<storage, read_write> mg_x: array<f32>;
 @group(0) @binding(27) var<storage, read_write> mg_res: array<f32>;
-// The other level's residual (`mg_restrict`) or solution (`mg_prolong`).
+// The other level's residual (`mg_restrict`) or solution (`mg_prolong`,
+// with that level's residual and inverse diagonal for its post-smoothing).
 @group(0) @binding(28) var<storage, read> vec_other: array<f32>;
+@group(0) @binding(31) var<storage, read> res_other: array<f32>;
+@group(0) @binding(32) var<storage, read> invdiag_other: array<f32>;
 // The coarsest level: its rows' compact indices, and the inverse of its
 // matrix over them (rows x rows, row-major; the host factors it).
 @group(0) @binding(29) var<storage, read> bottom_nodes: array<u32>;
@@ -231,16 +234,8 @@ fn mg_residual(ids: GroupIds) {
     }
 }
 
-// Post-smoothing after `mg_residual`: x += omega D^-1 res.
-@compute @workgroup_size(WG)
-fn mg_relax(ids: GroupIds) {
-    let t = vcycle_pixel(ids);
-    if t.z != NONE {
-        mg_x[t.z] += OMEGA * mg_invdiag[t.z] * mg_res[t.z];
-    }
-}
-
-// This (coarser) level's b = P^T res of the finer level.
+// This (coarser) level's b = P^T res of the finer level, and its
+// pre-smoothing from zero, x = omega D^-1 b.
 @compute @workgroup_size(WG)
 fn mg_restrict(ids: GroupIds) {
     let t = vcycle_pixel(ids);
@@ -263,9 +258,11 @@ fn mg_restrict(ids: GroupIds) {
         }
     }
     mg_b[t.z] = acc;
+    mg_x[t.z] = OMEGA * mg_invdiag[t.z] * acc;
 }
 
-// This (finer) level's x += P x of the coarser level.
+// This (finer) level's x += P x of the coarser level; with mp.relax, the
+// coarser level's post-smoothing first (x + omega D^-1 res there).
 @compute @workgroup_size(WG)
 fn mg_prolong(ids: GroupIds) {
     let t = vcycle_pixel(ids);
@@ -282,7 +279,11 @@ fn mg_prolong(ids: GroupIds) {
         let b = q / 2u;
         let j = other_at(i32(select(px.x, px.y, a == 1u)), i32(select(py.x, py.y, b == 1u)));
         if j != NONE {
-            acc += wx[a] * wy[b] * vec_other[j];
+            var xc = vec_other[j];
+            if mp.relax != 0u {
+                xc += OMEGA * invdiag_other[j] * res_other[j];
+            }
+            acc += wx[a] * wy[b] * xc;
         }
     }
     mg_x[t.z] += acc;
@@ -303,8 +304,9 @@ fn mg_bottom(ids: GroupIds) {
     mg_x[bottom_nodes[row]] = acc;
 }
 
-// After the V-cycle on r (level 0's b): partials (r.z, r.r) with z = level
-// 0's x, for finish_residual and finish_rz.
+// After the V-cycle on r (level 0's b): with mp.relax, level 0's
+// post-smoothing, z = x + omega D^-1 res (stored as x); then partials
+// (r.z, r.r) for finish_residual and finish_rz.
 @compute @workgroup_size(WG)
 fn mg_rz(ids: GroupIds) {
     let g = linear_group(ids.wg, ids.nwg);
@@ -314,8 +316,13 @@ fn mg_rz(ids: GroupIds) {
     let t = tile_pixel(g, ids.li);
     var part = vec2(0.0);
     if invdiag[t.z] != 0.0 {
+        var z = mg_x[t.z];
+        if mp.relax != 0u {
+            z += OMEGA * invdiag[t.z] * mg_res[t.z];
+            mg_x[t.z] = z;
+        }
         let ri = mg_b[t.z];
-        part = vec2(ri * mg_x[t.z], ri * ri);
+        part = vec2(ri * z, ri * ri);
     }
     write_partial(g, ids.li, part);
 }

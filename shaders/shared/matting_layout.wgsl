@@ -40,7 +40,9 @@ struct MattingParams {
     other_n_tiles: u32,
     // `mg_bottom`: rows of the coarsest level.
     bottom_rows: u32,
-    pad0: u32,
+    // `mg_prolong`, `mg_rz`: apply the deferred post-smoothing (of the
+    // coarser level, of this one).
+    relax: u32,
     pad1: u32,
     pad2: u32,
 }

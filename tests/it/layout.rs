@@ -87,7 +87,7 @@ fn layouts() -> Vec<Layout> {
         }),
         layout!(matting::MattingParams {
             width, height, tiles_x, n_tiles, epsilon, tolerance2, other_width, other_height,
-            other_tiles_x, other_n_tiles, bottom_rows, pad0, pad1, pad2,
+            other_tiles_x, other_n_tiles, bottom_rows, relax, pad1, pad2,
         }),
     ]
 }

@@ -67,7 +67,9 @@ pub struct MattingParams {
     pub other_n_tiles: u32,
     /// `mg_bottom`: rows of the coarsest level.
     pub bottom_rows: u32,
-    pub pad0: u32,
+    /// `mg_prolong`, `mg_rz`: apply the deferred post-smoothing (of the
+    /// coarser level, of this one).
+    pub relax: u32,
     pub pad1: u32,
     pub pad2: u32,
 }
@@ -102,7 +104,6 @@ pub enum Step {
     MgGalerkin,
     MgSmooth,
     MgResidual,
-    MgRelax,
     MgRestrict,
     MgProlong,
     MgRz,
@@ -129,7 +130,6 @@ impl Step {
             Self::MgGalerkin => "mg_galerkin",
             Self::MgSmooth => "mg_smooth",
             Self::MgResidual => "mg_residual",
-            Self::MgRelax => "mg_relax",
             Self::MgRestrict => "mg_restrict",
             Self::MgProlong => "mg_prolong",
             Self::MgRz => "mg_rz",
@@ -145,7 +145,6 @@ impl Step {
             | Self::MgGalerkin
             | Self::MgSmooth
             | Self::MgResidual
-            | Self::MgRelax
             | Self::MgRestrict
             | Self::MgProlong
             | Self::MgRz

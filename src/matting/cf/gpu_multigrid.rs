@@ -161,13 +161,14 @@ impl MultigridGpu {
         &self.grids[0].x
     }
 
-    /// The dispatches of one V-cycle on r (level 0's b), `red` giving the
-    /// solver's done flag.
+    /// The dispatches of one V-cycle on r (level 0's b), then `mg_rz`'s
+    /// partials (r.z, r.r); `red` gives the solver's done flag.
     pub(super) fn vcycle(&self, ctx: &GpuContext, red: &wgpu::Buffer) -> Result<Vec<Dispatch>> {
         let step = |s: Step, grid: &Grid, p: &MattingParams, more: &Named| -> Result<Dispatch> {
             let mut named: Vec<(&'static str, &wgpu::Buffer)> = vec![
                 ("map", &grid.map),
                 ("coef", &grid.coef),
+                ("invdiag", &grid.invdiag),
                 ("mg_invdiag", &grid.invdiag),
                 ("mg_b", &grid.b),
                 ("mg_x", &grid.x),
@@ -178,19 +179,14 @@ impl MultigridGpu {
             s.dispatch(ctx, p, &named)
         };
         let last = self.grids.len() - 1;
-        let mut out = Vec::new();
+        let g0 = &self.grids[0];
+        let mut out = vec![step(Step::MgSmooth, g0, &g0.p, &[])?];
         for k in 0..last {
             let (grid, coarse) = (&self.grids[k], &self.grids[k + 1]);
-            out.push(step(Step::MgSmooth, grid, &grid.p, &[])?);
             out.push(step(Step::MgResidual, grid, &grid.p, &[])?);
             let other: [(&'static str, &wgpu::Buffer); 2] =
                 [("map_other", &grid.map), ("vec_other", &grid.res)];
-            out.push(step(
-                Step::MgRestrict,
-                coarse,
-                &coarse.with_other(grid),
-                &other,
-            )?);
+            out.push(step(Step::MgRestrict, coarse, &coarse.with_other(grid), &other)?);
         }
         let bottom = &self.grids[last];
         let p = MattingParams {
@@ -208,19 +204,29 @@ impl MultigridGpu {
                 ("red", red),
             ],
         )?);
+        // Post-smoothing is deferred into the next dispatch that reads it,
+        // except on the bottom level (solved exactly).
+        let relax = |k: usize| u32::from(k != last);
         for k in (0..last).rev() {
             let (grid, coarse) = (&self.grids[k], &self.grids[k + 1]);
-            let other: [(&'static str, &wgpu::Buffer); 2] =
-                [("map_other", &coarse.map), ("vec_other", &coarse.x)];
-            out.push(step(
-                Step::MgProlong,
-                grid,
-                &grid.with_other(coarse),
-                &other,
-            )?);
+            let other: [(&'static str, &wgpu::Buffer); 4] = [
+                ("map_other", &coarse.map),
+                ("vec_other", &coarse.x),
+                ("res_other", &coarse.res),
+                ("invdiag_other", &coarse.invdiag),
+            ];
+            let p = MattingParams {
+                relax: relax(k + 1),
+                ..grid.with_other(coarse)
+            };
+            out.push(step(Step::MgProlong, grid, &p, &other)?);
             out.push(step(Step::MgResidual, grid, &grid.p, &[])?);
-            out.push(step(Step::MgRelax, grid, &grid.p, &[])?);
         }
+        let p = MattingParams {
+            relax: relax(0),
+            ..g0.p
+        };
+        out.push(step(Step::MgRz, g0, &p, &[])?);
         Ok(out)
     }
 }

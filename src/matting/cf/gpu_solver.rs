@@ -161,20 +161,17 @@ pub(super) fn solve_level_gpu(
         d(Step::Direction)?,
     ];
     // The preconditioner: z = r / L_ii inside `residual` and `update`
-    // (Jacobi), or one V-cycle on r after them, then (r.z, r.r) and
-    // dir = z + beta dir from its z.
+    // (Jacobi), or one V-cycle on r after them, ending in the partials
+    // (r.z, r.r), and dir = z + beta dir from its z.
     let multigrid = if options.multigrid {
         ctx.run(&prepare);
         let mg = MultigridGpu::new(ctx, &level, options)?;
         report.multigrid_levels = mg.depth() as u32;
         let mut b = b.to_vec();
         b.push(("mg_x", mg.z()));
-        b.push(("mg_b", &level.r));
-        let dm = |s: Step| s.dispatch(ctx, &p, &b);
         Some((
             mg.vcycle(ctx, &level.red)?,
-            dm(Step::MgRz)?,
-            dm(Step::MgDirection)?,
+            Step::MgDirection.dispatch(ctx, &p, &b)?,
         ))
     } else {
         None
@@ -193,11 +190,11 @@ pub(super) fn solve_level_gpu(
             start.push(finish_residual);
             step.extend([finish_rz, direction]);
         }
-        Some((vcycle, rz, mg_direction)) => {
+        Some((vcycle, mg_direction)) => {
             start.extend(vcycle);
-            start.extend([rz, finish_residual, mg_direction]);
+            start.extend([finish_residual, mg_direction]);
             step.extend(vcycle);
-            step.extend([rz, finish_rz, mg_direction]);
+            step.extend([finish_rz, mg_direction]);
         }
     }
     report.dispatches_per_iteration = step.len() as u32;
