@@ -187,19 +187,45 @@ fn mg_galerkin(ids: GroupIds) {
     mg_invdiag[t.z] = select(0.0, 1.0 / acc[12], acc[12] > 0.0);
 }
 
+// The node that tap `tap` of node t (as tile_pixel gives it) reads.
+fn tap_node(t: vec4<u32>, tap: u32) -> u32 {
+    return node_at(i32(t.x + tap % 5u) - 2, i32(t.y + tap / 5u) - 2);
+}
+
 // (A x)_i on this level.
 fn stencil_product(t: vec4<u32>) -> f32 {
     var acc = 0.0;
     for (var tap = 0u; tap < TAPS; tap++) {
         let c = coef[coef_index(t.z, tap)];
         if c != 0.0 {
-            let j = node_at(i32(t.x + tap % 5u) - 2, i32(t.y + tap / 5u) - 2);
-            if j != NONE {
-                acc += c * mg_x[j];
-            }
+            acc += c * mg_x[tap_node(t, tap)];
         }
     }
     return acc;
+}
+
+// CG's q = L_U dir on level 0 by its stencil (dir is 0 on known pixels, so
+// the dropped columns do not matter), and the partials of dir.q.
+@compute @workgroup_size(WG)
+fn mg_apply(ids: GroupIds) {
+    let g = linear_group(ids.wg, ids.nwg);
+    if g >= mp.n_tiles || is_done(ids.li) {
+        return;
+    }
+    let t = tile_pixel(g, ids.li);
+    var pq = 0.0;
+    if invdiag[t.z] != 0.0 {
+        var acc = 0.0;
+        for (var tap = 0u; tap < TAPS; tap++) {
+            let c = coef[coef_index(t.z, tap)];
+            if c != 0.0 {
+                acc += c * dir[tap_node(t, tap)];
+            }
+        }
+        q[t.z] = acc;
+        pq = dir[t.z] * acc;
+    }
+    write_partial(g, ids.li, vec2(pq, 0.0));
 }
 
 // The kernels of a V-cycle run over a level's active tiles and skip their

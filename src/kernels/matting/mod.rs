@@ -108,6 +108,7 @@ pub enum Step {
     MgProlong,
     MgRz,
     MgDirection,
+    MgApply,
 }
 
 impl Step {
@@ -134,6 +135,7 @@ impl Step {
             Self::MgProlong => "mg_prolong",
             Self::MgRz => "mg_rz",
             Self::MgDirection => "mg_direction",
+            Self::MgApply => "mg_apply",
         }
     }
 
@@ -148,7 +150,8 @@ impl Step {
             | Self::MgRestrict
             | Self::MgProlong
             | Self::MgRz
-            | Self::MgDirection => shaders::MATTING_MULTIGRID,
+            | Self::MgDirection
+            | Self::MgApply => shaders::MATTING_MULTIGRID,
             _ => shaders::MATTING_SOLVER,
         }
     }

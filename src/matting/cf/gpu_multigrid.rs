@@ -156,6 +156,11 @@ impl MultigridGpu {
         self.grids.len()
     }
 
+    /// Level 0's stencils (L_U).
+    pub(super) fn stencils(&self) -> &wgpu::Buffer {
+        &self.grids[0].coef
+    }
+
     /// z, level 0's solution (the V-cycle of r).
     pub(super) fn z(&self) -> &wgpu::Buffer {
         &self.grids[0].x

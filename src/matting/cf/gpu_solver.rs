@@ -169,9 +169,11 @@ pub(super) fn solve_level_gpu(
         report.multigrid_levels = mg.depth() as u32;
         let mut b = b.to_vec();
         b.push(("mg_x", mg.z()));
+        b.push(("coef", mg.stencils()));
         Some((
             mg.vcycle(ctx, &level.red)?,
             Step::MgDirection.dispatch(ctx, &p, &b)?,
+            Step::MgApply.dispatch(ctx, &p, &b)?,
         ))
     } else {
         None
@@ -184,15 +186,16 @@ pub(super) fn solve_level_gpu(
         start.extend(&prepare);
     }
     start.extend([&lap_w, &lap_p, rhs, finish_rhs, &lap_w, &lap_p, residual]);
-    let mut step: Vec<&Dispatch> = vec![&lap_w, &lap_p, finish_pq, update];
+    let mut step: Vec<&Dispatch> = Vec::new();
     match &multigrid {
         None => {
             start.push(finish_residual);
-            step.extend([finish_rz, direction]);
+            step.extend([&lap_w, &lap_p, finish_pq, update, finish_rz, direction]);
         }
-        Some((vcycle, mg_direction)) => {
+        Some((vcycle, mg_direction, apply)) => {
             start.extend(vcycle);
             start.extend([finish_residual, mg_direction]);
+            step.extend([apply, finish_pq, update]);
             step.extend(vcycle);
             step.extend([finish_rz, mg_direction]);
         }
@@ -200,6 +203,15 @@ pub(super) fn solve_level_gpu(
     report.dispatches_per_iteration = step.len() as u32;
     let mut first = true;
     let mut recorded = 0u32;
+    if std::env::var_os("U2CUT_PROFILE_MATTING").is_some() {
+        ctx.run(start.iter().copied());
+        for d in &step {
+            let t = std::time::Instant::now();
+            ctx.run(std::iter::repeat_n(*d, 20));
+            ctx.read(&level.red, 0, 1)?;
+            eprintln!("{:24} {:.2} ms", d.label, t.elapsed().as_secs_f64() * 1000.0 / 20.0);
+        }
+    }
     let scalars = loop {
         let n = options.check_every.min(options.max_iterations - recorded);
         let prefix: &[&Dispatch] = if first { &start } else { &[] };
