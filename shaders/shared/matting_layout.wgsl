@@ -1,12 +1,13 @@
 // Closed-form alpha matting (Levin, Lischinski, Weiss 2008), the model of
 // pymatting's estimate_alpha_cf (radius 1): the matting Laplacian L is applied
-// matrix-free and L_U alpha_U = -R alpha_K is solved by Jacobi-preconditioned
+// matrix-free and L_U alpha_U = -R alpha_K is solved by preconditioned
 // conjugate gradients on the unknown pixels only. The kernels are split by
 // stage, each file including this one for what they share:
 //   matting_pyramid.wgsl    coarser levels and tile flags (dense)
 //   matting_setup.wgsl      dense <-> compact, window constants, diagonal
 //   matting_laplacian.wgsl  q = L dir
 //   matting_solver.wgsl     the conjugate-gradient updates and reductions
+//   matting_multigrid.wgsl  the multigrid V-cycle preconditioner
 // Include after shared/tensor.wgsl (WG, linear_group) and shared/reduce.wgsl
 // (workgroup_sum).
 //

@@ -13,7 +13,7 @@ use image::{DynamicImage, ImageBuffer, Rgb};
 
 use super::{GlobalArgs, bail_input, input_error, note, open_gpu, warn};
 use u2cut::io::{Format, encode::encode, write_atomic};
-use u2cut::matting::cf::{self, CfOptions};
+use u2cut::matting::cf::{self, CfOptions, Preconditioner};
 use u2cut::matting::{
     Engine, ForegroundOptions, Plane, Refined, TrimapOptions, foreground, rgb_words, trimap,
 };
@@ -66,12 +66,12 @@ pub struct MatteArgs {
     /// Iteration cap per pyramid level
     #[arg(long, default_value_t = 5000, value_name = "N")]
     pub max_iterations: u32,
-    /// Pyramid levels, the full size included (1 = no coarse-to-fine) [default: automatic]
+    /// Pyramid levels, the full size included (1 = no coarse-to-fine) [default: 1 with the multigrid, else automatic]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub levels: Option<u32>,
-    /// Precondition the solve with a multigrid V-cycle instead of Jacobi
-    #[arg(long)]
-    pub multigrid: bool,
+    /// What preconditions the solver's conjugate gradients
+    #[arg(long, value_enum, default_value_t = Preconditioner::Multigrid)]
+    pub preconditioner: Preconditioner,
     /// Print the solver's per-level account as JSON on stdout
     #[arg(long)]
     pub json: bool,
@@ -149,7 +149,7 @@ pub fn run(global: &GlobalArgs, args: &MatteArgs) -> Result<()> {
         tolerance: args.tolerance,
         max_iterations: args.max_iterations,
         levels: args.levels,
-        multigrid: args.multigrid,
+        preconditioner: args.preconditioner,
         ..CfOptions::default()
     };
     if options.epsilon <= 0.0 || !options.epsilon.is_finite() {

@@ -3,7 +3,9 @@
 
 use super::cpu_problem::CpuProblem;
 use super::multigrid::Multigrid;
-use super::{CfOptions, CfReport, LevelReport, Status, check_classes, upsample_params};
+use super::{
+    CfOptions, CfReport, LevelReport, Preconditioner, Status, check_classes, upsample_params,
+};
 use crate::Result;
 use crate::error::ensure;
 use crate::kernels::matting::{self as kernel, is_unknown, known_value};
@@ -89,7 +91,8 @@ fn solve_level_cpu(level: &CpuLevel, init: &[f32], options: &CfOptions) -> (Vec<
         }
     }
     let mut r: Vec<f64> = problem.apply(&x).iter().map(|v| -v).collect();
-    let multigrid = options.multigrid.then(|| Multigrid::new(problem.level()));
+    let multigrid = (options.preconditioner == Preconditioner::Multigrid)
+        .then(|| Multigrid::new(problem.level()));
     report.multigrid_levels = multigrid.as_ref().map_or(0, |mg| mg.depth() as u32);
     let z = |r: &[f64]| -> Vec<f64> {
         match &multigrid {

@@ -191,7 +191,12 @@ impl MultigridGpu {
             out.push(step(Step::MgResidual, grid, &grid.p, &[])?);
             let other: [(&'static str, &wgpu::Buffer); 2] =
                 [("map_other", &grid.map), ("vec_other", &grid.res)];
-            out.push(step(Step::MgRestrict, coarse, &coarse.with_other(grid), &other)?);
+            out.push(step(
+                Step::MgRestrict,
+                coarse,
+                &coarse.with_other(grid),
+                &other,
+            )?);
         }
         let bottom = &self.grids[last];
         let p = MattingParams {

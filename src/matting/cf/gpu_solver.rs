@@ -4,7 +4,8 @@
 
 use super::gpu_multigrid::MultigridGpu;
 use super::gpu_pyramid::{Dense, params};
-use super::{CfOptions, LevelReport, Status};
+use super::multigrid::TAPS;
+use super::{CfOptions, LevelReport, Preconditioner, Status};
 use crate::Result;
 use crate::gpu::{Dispatch, GpuContext};
 use crate::kernels::matting::{
@@ -163,7 +164,11 @@ pub(super) fn solve_level_gpu(
     // The preconditioner: z = r / L_ii inside `residual` and `update`
     // (Jacobi), or one V-cycle on r after them, ending in the partials
     // (r.z, r.r), and dir = z + beta dir from its z.
-    let multigrid = if options.multigrid {
+    // The V-cycle's stencils (25 values per pixel) must fit one binding;
+    // past that the solve falls back to Jacobi (the report says which ran).
+    let stencil_bytes = level.pixels() * 4 * TAPS as u64;
+    let fits = stencil_bytes <= u64::from(ctx.limits.max_storage_buffer_binding_size);
+    let multigrid = if options.preconditioner == Preconditioner::Multigrid && fits {
         ctx.run(&prepare);
         let mg = MultigridGpu::new(ctx, &level, options)?;
         report.multigrid_levels = mg.depth() as u32;
@@ -209,7 +214,11 @@ pub(super) fn solve_level_gpu(
             let t = std::time::Instant::now();
             ctx.run(std::iter::repeat_n(*d, 20));
             ctx.read(&level.red, 0, 1)?;
-            eprintln!("{:24} {:.2} ms", d.label, t.elapsed().as_secs_f64() * 1000.0 / 20.0);
+            eprintln!(
+                "{:24} {:.2} ms",
+                d.label,
+                t.elapsed().as_secs_f64() * 1000.0 / 20.0
+            );
         }
     }
     let scalars = loop {

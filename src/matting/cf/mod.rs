@@ -1,7 +1,7 @@
 //! Closed-form alpha matting (Levin et al. 2008) with pymatting's model
 //! (estimate_alpha_cf: radius 1, epsilon 1e-7, known pixels fixed at 0 / 1,
-//! L_U alpha_U = -R alpha_K), solved by Jacobi-preconditioned conjugate
-//! gradients on the unknown pixels, coarse to fine.
+//! L_U alpha_U = -R alpha_K), solved by preconditioned conjugate gradients
+//! on the unknown pixels.
 //!
 //! Tolerance: the residual is a poor proxy for the error here. L_U has a few
 //! tiny eigenvalues (regions of one flat colour that few windows tie to the
@@ -10,13 +10,17 @@
 //! 8-bit rounding on the lemur and the test image. pymatting stops at 1e-7
 //! with an incomplete-Cholesky preconditioner.
 //!
-//! Coarse to fine: Jacobi-PCG needs many iterations for the smooth, far-
-//! reaching part of the solution. So the image, trimap and initial guess are
-//! halved (2x2 means; a coarse pixel is known only if its four are known
-//! alike) while the image stays above ~128 pixels, each level is solved to
-//! the same tolerance, and its alpha, bilinearly upsampled, starts the next.
-//! The coarse levels converge in fewer iterations on a quarter, a sixteenth
-//! ... of the pixels, and the full size starts much closer to its solution.
+//! The preconditioner ([`Preconditioner`]): by default one multigrid V-cycle
+//! (`multigrid`, `gpu_multigrid`): L_U as 5x5 stencils, coarser grids by
+//! Galerkin products with bilinear prolongation, damped Jacobi smoothing and
+//! a dense solve of the coarsest grid. The coarse grids carry the smooth,
+//! far-reaching part of the solution that Jacobi needs thousands of
+//! iterations for, so CG converges in tens of iterations, nearly flat in
+//! image size (BENCHMARKS.md, "Matting"). With Jacobi, the solve runs coarse
+//! to fine instead: the image, trimap and initial guess are halved (2x2
+//! means; a coarse pixel is known only if its four are known alike) while
+//! the image stays above ~128 pixels, each level is solved to the same
+//! tolerance, and its alpha, bilinearly upsampled, starts the next.
 //!
 //! The modules:
 //! - `options` and `report`: [`CfOptions`] and the solver's account
@@ -31,8 +35,13 @@
 //!   rembg-style trimaps: 84 bytes per active pixel plus ~14 bytes per pixel
 //!   of dense pyramid and alpha.
 //! - `laplacian`: [`laplacian_gpu`], the GPU's L v and diagonal for tests.
-//! - `cpu_solver` and `cpu_problem`: [`solve_cpu`], the same algorithm in
-//!   f64 over lists of unknown pixels and their windows.
+//!   The V-cycle's stencils add 100 bytes per active pixel (25 taps), about a
+//!   third of that again for the coarser grids; where they would pass the
+//!   binding limit the level falls back to Jacobi.
+//! - `gpu_multigrid`: the V-cycle's grids and dispatches on the GPU
+//!   (shaders/matting_multigrid.wgsl).
+//! - `cpu_solver`, `cpu_problem` and `multigrid`: [`solve_cpu`], the same
+//!   algorithm in f64 over lists of unknown pixels and their windows.
 
 mod cpu_problem;
 mod cpu_solver;
@@ -47,7 +56,7 @@ mod report;
 pub use cpu_solver::solve_cpu;
 pub use gpu_pyramid::solve_gpu;
 pub use laplacian::laplacian_gpu;
-pub use options::CfOptions;
+pub use options::{CfOptions, Preconditioner};
 pub use report::{CfReport, LevelReport, Status};
 
 use super::gpu::{GpuPlane, GpuRgba};

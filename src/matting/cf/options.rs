@@ -3,6 +3,17 @@
 use crate::Result;
 use crate::error::ensure;
 
+/// What preconditions the conjugate gradients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Preconditioner {
+    /// A multigrid V-cycle with Galerkin coarse levels (tens of
+    /// iterations, nearly flat in image size).
+    #[default]
+    Multigrid,
+    /// 1 / L_ii (hundreds to thousands of iterations; with the pyramid).
+    Jacobi,
+}
+
 /// Solver settings. The defaults reach pymatting's alpha within its 8-bit
 /// rounding on the lemur.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -16,12 +27,12 @@ pub struct CfOptions {
     pub max_iterations: u32,
     /// Iterations recorded per submit, between convergence checks (GPU).
     pub check_every: u32,
-    /// Pyramid levels including the full size; None = halve while the
-    /// longer side stays >= 128 and the shorter >= 16.
+    /// Pyramid levels including the full size; None = automatic: one with
+    /// the multigrid (its coarse levels already carry the smooth part of
+    /// the solution), else halve while the longer side stays >= 128 and the
+    /// shorter >= 16.
     pub levels: Option<u32>,
-    /// Precondition CG with a multigrid V-cycle instead of Jacobi (the CPU
-    /// solver only, so far).
-    pub multigrid: bool,
+    pub preconditioner: Preconditioner,
 }
 
 impl Default for CfOptions {
@@ -32,7 +43,7 @@ impl Default for CfOptions {
             max_iterations: 5000,
             check_every: 32,
             levels: None,
-            multigrid: false,
+            preconditioner: Preconditioner::default(),
         }
     }
 }
@@ -66,9 +77,10 @@ impl CfOptions {
         loop {
             let (w, h) = *sizes.last().expect("one level");
             let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-            let more = match self.levels {
-                Some(n) => (sizes.len() as u32) < n && cw >= 3 && ch >= 3,
-                None => cw.max(ch) >= 128 && cw.min(ch) >= 16,
+            let more = match (self.levels, self.preconditioner) {
+                (Some(n), _) => (sizes.len() as u32) < n && cw >= 3 && ch >= 3,
+                (None, Preconditioner::Multigrid) => false,
+                (None, Preconditioner::Jacobi) => cw.max(ch) >= 128 && cw.min(ch) >= 16,
             };
             if !more {
                 return sizes;
