@@ -61,7 +61,7 @@ pub struct MatteArgs {
     #[arg(long, default_value_t = 1e-7, value_name = "EPS")]
     pub epsilon: f32,
     /// Stop once the residual is below this fraction of the right-hand side
-    #[arg(long, default_value_t = 1e-6, value_name = "TOL")]
+    #[arg(long, default_value_t = 1e-7, value_name = "TOL")]
     pub tolerance: f32,
     /// Iteration cap per pyramid level
     #[arg(long, default_value_t = 5000, value_name = "N")]
@@ -157,7 +157,7 @@ pub fn run(global: &GlobalArgs, args: &MatteArgs) -> Result<()> {
     }
     if options.tolerance < 0.0 || !options.tolerance.is_finite() {
         bail_input!(
-            "--tolerance {}: must be at least 0, e.g. 1e-6",
+            "--tolerance {}: must be at least 0, e.g. 1e-7",
             args.tolerance
         );
     }

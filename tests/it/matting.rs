@@ -17,7 +17,7 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use u2cut::gpu::GpuContext;
 use u2cut::kernels::matting::RefImage;
-use u2cut::matting::cf::{self, CfOptions, Status};
+use u2cut::matting::cf::{self, CfOptions, Preconditioner, Status};
 use u2cut::matting::morph::{self, Border, Element, Islands, MorphOp, Op};
 use u2cut::matting::{
     self, Engine, ForegroundOptions, GpuPlane, GpuRgba, GuidedOptions, MattingOptions, Method,
@@ -400,32 +400,46 @@ fn sad(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(x, y)| f64::from((x - y).abs())).sum()
 }
 
+/// Both preconditioners, each at its tolerance (see `cf`'s docs), on the
+/// CPU and the GPU.
 #[test]
 fn closed_form_on_test32_matches_pymatting() {
     let (image, trimap, truth) = test32();
     let words = rgba_words(&image);
     let golden = load_npy(&golden_dir().join("test_cf_alpha.npy"));
-    let options = CfOptions {
-        tolerance: 1e-6,
-        ..CfOptions::default()
-    };
-    let (cpu, report) =
-        cf::estimate_alpha_cf(Engine::Cpu, &words, &trimap, None, &options).unwrap();
-    assert_eq!(report.status(), Status::Converged, "{}", report.summary());
-    let (_, mean) = diff(&cpu.data, &golden);
-    assert!(mean < 1e-4, "CPU vs pymatting: mean abs {mean}");
-    let Some(ctx) = gpu() else { return };
-    let (alpha, report) =
-        cf::estimate_alpha_cf(Engine::Gpu(&ctx), &words, &trimap, None, &options).unwrap();
-    let (max, mean) = diff(&alpha.data, &golden);
-    eprintln!(
-        "test32: GPU vs pymatting max {max:.2e} mean {mean:.2e}; SAD vs truth ours {:.3} pymatting {:.3}; {}",
-        sad(&alpha.data, &truth.data),
-        sad(&golden, &truth.data),
-        report.summary()
-    );
-    assert!(mean < 3e-3, "GPU vs pymatting: mean abs {mean}");
-    assert!(sad(&alpha.data, &truth.data) <= 1.1 * sad(&golden, &truth.data));
+    for (preconditioner, tolerance) in [
+        (Preconditioner::Multigrid, 1e-7),
+        (Preconditioner::Jacobi, 1e-6),
+    ] {
+        let options = CfOptions {
+            tolerance,
+            preconditioner,
+            ..CfOptions::default()
+        };
+        let (cpu, report) =
+            cf::estimate_alpha_cf(Engine::Cpu, &words, &trimap, None, &options).unwrap();
+        assert_eq!(report.status(), Status::Converged, "{}", report.summary());
+        let (_, mean) = diff(&cpu.data, &golden);
+        assert!(
+            mean < 1e-4,
+            "{preconditioner:?}: CPU vs pymatting: mean abs {mean}"
+        );
+        let Some(ctx) = gpu() else { return };
+        let (alpha, report) =
+            cf::estimate_alpha_cf(Engine::Gpu(&ctx), &words, &trimap, None, &options).unwrap();
+        let (max, mean) = diff(&alpha.data, &golden);
+        eprintln!(
+            "test32 {preconditioner:?}: GPU vs pymatting max {max:.2e} mean {mean:.2e}; SAD vs truth ours {:.3} pymatting {:.3}; {}",
+            sad(&alpha.data, &truth.data),
+            sad(&golden, &truth.data),
+            report.summary()
+        );
+        assert!(
+            mean < 3e-3,
+            "{preconditioner:?}: GPU vs pymatting: mean abs {mean}"
+        );
+        assert!(sad(&alpha.data, &truth.data) <= 1.1 * sad(&golden, &truth.data));
+    }
 }
 
 #[test]

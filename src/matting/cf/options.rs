@@ -20,8 +20,8 @@ pub enum Preconditioner {
 pub struct CfOptions {
     /// Regularization of the window covariances (pymatting: 1e-7).
     pub epsilon: f32,
-    /// Each level stops once |r| <= tolerance |b| (pymatting's rtol; it
-    /// uses 1e-7 with a much stronger preconditioner).
+    /// Each level stops once |r| <= tolerance |b| (pymatting's rtol, and
+    /// its value).
     pub tolerance: f32,
     /// At most this many iterations per level.
     pub max_iterations: u32,
@@ -39,7 +39,7 @@ impl Default for CfOptions {
     fn default() -> Self {
         Self {
             epsilon: 1e-7,
-            tolerance: 1e-6,
+            tolerance: 1e-7,
             max_iterations: 5000,
             check_every: 32,
             levels: None,
