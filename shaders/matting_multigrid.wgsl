@@ -44,20 +44,8 @@ fn coef_index(node: u32, tap: u32) -> u32 {
     return ((node / lanes) * TAPS + tap) * lanes + node % lanes;
 }
 
-// Compact index of node (x, y) of this level, NONE off the grid or in an
-// inactive tile.
-fn node_at(px: i32, py: i32) -> u32 {
-    if px < 0 || py < 0 || px >= i32(mp.width) || py >= i32(mp.height) {
-        return NONE;
-    }
-    let slot = map[mp.n_tiles + (u32(py) / TILE) * mp.tiles_x + u32(px) / TILE];
-    if slot == NONE {
-        return NONE;
-    }
-    return slot * TILE * TILE + (u32(py) % TILE) * TILE + u32(px) % TILE;
-}
-
-// The same on the other level.
+// Compact index of node (x, y) of the other level, NONE off its grid or in
+// an inactive tile.
 fn other_at(px: i32, py: i32) -> u32 {
     if px < 0 || py < 0 || px >= i32(mp.other_width) || py >= i32(mp.other_height) {
         return NONE;
@@ -187,19 +175,41 @@ fn mg_galerkin(ids: GroupIds) {
     mg_invdiag[t.z] = select(0.0, 1.0 / acc[12], acc[12] > 0.0);
 }
 
-// The node that tap `tap` of node t (as tile_pixel gives it) reads.
-fn tap_node(t: vec4<u32>, tap: u32) -> u32 {
-    return node_at(i32(t.x + tap % 5u) - 2, i32(t.y + tap / 5u) - 2);
+// The slots of the 3x3 tiles around this workgroup's tile (NONE where
+// inactive or off the grid): the stencil kernels read `map` once per tile
+// instead of once per tap.
+var<workgroup> near: array<u32, 9>;
+
+fn load_near(g: u32, li: u32) {
+    if li < 9u {
+        let tile = map[g];
+        let tx = i32(tile % mp.tiles_x) + i32(li % 3u) - 1;
+        let ty = i32(tile / mp.tiles_x) + i32(li / 3u) - 1;
+        let tiles_y = i32((mp.height + TILE - 1u) / TILE);
+        var slot = NONE;
+        if tx >= 0 && ty >= 0 && tx < i32(mp.tiles_x) && ty < tiles_y {
+            slot = map[mp.n_tiles + u32(ty) * mp.tiles_x + u32(tx)];
+        }
+        near[li] = slot;
+    }
+    workgroupBarrier();
+}
+
+// The node that tap `tap` of lane li reads (after load_near). Taps with a
+// nonzero coefficient reach rows, which lie in active tiles; the others
+// (read unconditionally: no branch in the loops) get node 0.
+fn tap_node(li: u32, tap: u32) -> u32 {
+    let lx = li % TILE + tap % 5u + TILE - 2u;
+    let ly = li / TILE + tap / 5u + TILE - 2u;
+    let slot = near[(ly / TILE) * 3u + lx / TILE];
+    return select(slot * TILE * TILE + (ly % TILE) * TILE + lx % TILE, 0u, slot == NONE);
 }
 
 // (A x)_i on this level.
-fn stencil_product(t: vec4<u32>) -> f32 {
+fn stencil_product(t: vec4<u32>, li: u32) -> f32 {
     var acc = 0.0;
     for (var tap = 0u; tap < TAPS; tap++) {
-        let c = coef[coef_index(t.z, tap)];
-        if c != 0.0 {
-            acc += c * mg_x[tap_node(t, tap)];
-        }
+        acc += coef[coef_index(t.z, tap)] * mg_x[tap_node(li, tap)];
     }
     return acc;
 }
@@ -212,15 +222,13 @@ fn mg_apply(ids: GroupIds) {
     if g >= mp.n_tiles || is_done(ids.li) {
         return;
     }
+    load_near(g, ids.li);
     let t = tile_pixel(g, ids.li);
     var pq = 0.0;
     if invdiag[t.z] != 0.0 {
         var acc = 0.0;
         for (var tap = 0u; tap < TAPS; tap++) {
-            let c = coef[coef_index(t.z, tap)];
-            if c != 0.0 {
-                acc += c * dir[tap_node(t, tap)];
-            }
+            acc += coef[coef_index(t.z, tap)] * dir[tap_node(ids.li, tap)];
         }
         q[t.z] = acc;
         pq = dir[t.z] * acc;
@@ -250,14 +258,17 @@ fn mg_smooth(ids: GroupIds) {
 // res = b - A x on this level's rows, 0 elsewhere.
 @compute @workgroup_size(WG)
 fn mg_residual(ids: GroupIds) {
-    let t = vcycle_pixel(ids);
-    if t.z != NONE {
-        var res = 0.0;
-        if mg_invdiag[t.z] != 0.0 {
-            res = mg_b[t.z] - stencil_product(t);
-        }
-        mg_res[t.z] = res;
+    let g = linear_group(ids.wg, ids.nwg);
+    if g >= mp.n_tiles || is_done(ids.li) {
+        return;
     }
+    load_near(g, ids.li);
+    let t = tile_pixel(g, ids.li);
+    var res = 0.0;
+    if mg_invdiag[t.z] != 0.0 {
+        res = mg_b[t.z] - stencil_product(t, ids.li);
+    }
+    mg_res[t.z] = res;
 }
 
 // This (coarser) level's b = P^T res of the finer level, and its

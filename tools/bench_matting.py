@@ -98,7 +98,7 @@ def run_ours(u2cut, image_path, trimap_path, work, name):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data", "matting"))
+    ap.add_argument("--data", default=os.path.join(ROOT, "tests", "data", "matting"))
     ap.add_argument("--u2cut", default=os.path.join(ROOT, "target", "release", "u2cut"))
     ap.add_argument("--megapixels", type=float, default=12.0, help="size of the large case (0 = skip it)")
     ap.add_argument("--work", help="folder for the generated images (default: a temporary one)")

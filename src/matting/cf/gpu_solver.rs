@@ -167,7 +167,7 @@ pub(super) fn solve_level_gpu(
     // The V-cycle's stencils (25 values per pixel) must fit one binding;
     // past that the solve falls back to Jacobi (the report says which ran).
     let stencil_bytes = level.pixels() * 4 * TAPS as u64;
-    let fits = stencil_bytes <= u64::from(ctx.limits.max_storage_buffer_binding_size);
+    let fits = stencil_bytes <= ctx.limits.max_storage_buffer_binding_size;
     let multigrid = if options.preconditioner == Preconditioner::Multigrid && fits {
         ctx.run(&prepare);
         let mg = MultigridGpu::new(ctx, &level, options)?;
@@ -208,19 +208,6 @@ pub(super) fn solve_level_gpu(
     report.dispatches_per_iteration = step.len() as u32;
     let mut first = true;
     let mut recorded = 0u32;
-    if std::env::var_os("U2CUT_PROFILE_MATTING").is_some() {
-        ctx.run(start.iter().copied());
-        for d in &step {
-            let t = std::time::Instant::now();
-            ctx.run(std::iter::repeat_n(*d, 20));
-            ctx.read(&level.red, 0, 1)?;
-            eprintln!(
-                "{:24} {:.2} ms",
-                d.label,
-                t.elapsed().as_secs_f64() * 1000.0 / 20.0
-            );
-        }
-    }
     let scalars = loop {
         let n = options.check_every.min(options.max_iterations - recorded);
         let prefix: &[&Dispatch] = if first { &start } else { &[] };
