@@ -1,8 +1,8 @@
 //! Closed-form matting kernels: the matting Laplacian applied matrix-free
-//! over active 8x8 tiles, and the steps of a Jacobi-preconditioned
-//! conjugate gradient whose scalars stay on the GPU. The WGSL is split by
-//! stage (shaders/matting_pyramid.wgsl, matting_setup.wgsl,
-//! matting_laplacian.wgsl, matting_solver.wgsl, over
+//! over active 8x8 tiles, and the steps of a preconditioned conjugate
+//! gradient whose scalars stay on the GPU, with its multigrid V-cycle. The
+//! WGSL is split by stage (shaders/matting_pyramid.wgsl, matting_setup.wgsl,
+//! matting_laplacian.wgsl, matting_solver.wgsl, matting_multigrid.wgsl, over
 //! shaders/shared/matting_layout.wgsl); reference.rs, re-exported here, is
 //! their CPU mirror.
 //!

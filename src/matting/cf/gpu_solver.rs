@@ -1,6 +1,7 @@
 //! One level on the GPU: its compact buffers (8x8 tiles near unknown
-//! pixels), and Jacobi-preconditioned conjugate gradients with every scalar
-//! on the GPU, `check_every` iterations recorded per submit.
+//! pixels), and conjugate gradients preconditioned by the multigrid V-cycle
+//! (`gpu_multigrid`) or by Jacobi, with every scalar on the GPU,
+//! `check_every` iterations recorded per submit.
 
 use super::gpu_multigrid::MultigridGpu;
 use super::gpu_pyramid::{Dense, params};
