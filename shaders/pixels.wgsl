@@ -106,13 +106,22 @@ fn normalize(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_ind
     }
 }
 
+// a / b rounded as IEEE division rounds it. Vulkan lets a driver divide
+// to 2.5 ulp (NVIDIA's does), and one ulp below 1 truncates 255 to 254:
+// one Newton step on the remainder, which fma gives exactly, lands on the
+// rounded quotient.
+fn divide_rounded(a: f32, b: f32) -> f32 {
+    let q = a / b;
+    return fma(fma(-q, b, a), 1.0 / b, q);
+}
+
 // One mask byte: rembg's (x - min) / (max - min) * 255, truncated. A flat
 // map (max == min) gives NaN there, which numpy's cast turns into 0.
 fn mask_byte(x: f32, mm: vec2<f32>) -> u32 {
     if mm.y <= mm.x {
         return 0u;
     }
-    return u32(clamp((x - mm.x) / (mm.y - mm.x) * 255.0, 0.0, 255.0));
+    return u32(clamp(divide_rounded(x - mm.x, mm.y - mm.x) * 255.0, 0.0, 255.0));
 }
 
 @compute @workgroup_size(RWG)

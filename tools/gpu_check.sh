@@ -20,7 +20,8 @@
 # RESULTS_DIR gets the logs, each bench's table, one JSON per reference run
 # (with u2cut's full bench report), and summary.md. Exits non-zero if a
 # test failed or a step did not finish.
-# Environment: SIZES ("320"), BATCHES ("1 8 32"), MODELS ("u2netp u2net"),
+# Environment: MODULES (every module of tests/it) picks the test modules,
+# SIZES ("320"), BATCHES ("1 8 32"), MODELS ("u2netp u2net"),
 # ROUNDS (3), ITERS (10) shape the run; TORCH (cuda) is the torch device;
 # BUDGET (330 s) caps it: a step that would start past it is skipped and
 # counted as a failure.
@@ -91,7 +92,7 @@ run_test() {
 }
 # The integration tests are one binary (tests/it); each module runs on its own.
 it="$bundle/tests/it"
-for m in $(sed -n 's/^mod \([a-z_0-9]*\);$/\1/p' tests/it/main.rs | grep -v '^common$'); do
+for m in ${MODULES:-$(sed -n 's/^mod \([a-z_0-9]*\);$/\1/p' tests/it/main.rs | grep -v '^common$')}; do
     run_test "$m" "$it" "$m::"
 done
 for t in "$bundle"/tests/*-u2cut; do
@@ -119,10 +120,10 @@ log "startup (u2cut bench --iters 1 -q, fresh caches, then warm)"
 startup=$results/startup-cache
 rm -rf "$startup" && mkdir -p "$startup"
 for run in cold warm; do
-    t0=$(date +%s.%N)
+    t0=$EPOCHREALTIME
     step 60 env U2CUT_CACHE_DIR="$startup/u2cut" __GL_SHADER_DISK_CACHE_PATH="$startup/nv" \
         XDG_CACHE_HOME="$startup/xdg" "$u2cut" bench --iters 1 -q >/dev/null || status=1
-    echo "$run: $(echo "$(date +%s.%N) - $t0" | bc) s" | tee -a "$results/summary.md"
+    echo "$run: $(awk "BEGIN { printf \"%.2f\", $EPOCHREALTIME - $t0 }") s" | tee -a "$results/summary.md"
 done
 ls -l "$startup"/u2cut/pipelines 2>&1 | tee -a "$results/summary.md"
 

@@ -393,6 +393,35 @@ fn conv_cases(rng: &mut StdRng) -> Vec<ConvCase> {
             residual: false,
             up: false,
         },
+        // Taller than two subgroups of 32 lanes (NVIDIA's), so a tile
+        // column spans several subgroups: their edge rows, and the last
+        // one partly past the image.
+        ConvCase {
+            batch: 1,
+            ca: 5,
+            cb: 3,
+            cout: 20,
+            h: 71,
+            w: 21,
+            k: 3,
+            dilation: 1,
+            relu: true,
+            residual: true,
+            up: false,
+        },
+        ConvCase {
+            batch: 2,
+            ca: 4,
+            cb: 0,
+            cout: 16,
+            h: 69,
+            w: 13,
+            k: 3,
+            dilation: 2,
+            relu: false,
+            residual: false,
+            up: true,
+        },
     ];
     // Widths divisible by 4: the direct kernel's vec4 loads (with b and a
     // residual; dilation 2 mixes vector and scalar loads; 1x1).

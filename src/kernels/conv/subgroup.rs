@@ -34,7 +34,7 @@ impl Kernel for Subgroup {
     }
 
     fn supports(&self, caps: &Caps) -> Result<(), Unsupported> {
-        caps.subgroups_of_8()
+        caps.subgroups_of_8_to_16()
     }
 
     fn shader(&self, _caps: &Caps) -> Shader {

@@ -23,7 +23,7 @@ impl Kernel for SubgroupUniform {
     }
 
     fn supports(&self, caps: &Caps) -> Result<(), Unsupported> {
-        caps.subgroups_of_8()?;
+        caps.subgroups_of_8_to_16()?;
         match caps.limits.max_uniform_buffer_binding_size >= WINDOW_BYTES {
             true => Ok(()),
             false => Err(Unsupported(format!(

@@ -18,7 +18,7 @@ impl Kernel for Winograd {
     }
 
     fn supports(&self, caps: &Caps) -> Result<(), Unsupported> {
-        caps.subgroups_of_8()
+        caps.subgroups_of_8_to_16()
     }
 
     fn takes(&self, _caps: &Caps, spec: &ConvSpec, _p: &ConvParams) -> Result<(), Unsupported> {
