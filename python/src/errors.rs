@@ -46,3 +46,24 @@ impl<T> IntoPy<T> for u2cut::Result<T> {
         self.map_err(to_py)
     }
 }
+
+/// The exception u2cut raises for a [`u2cut::Error`] variant named
+/// `kind` ("Input", "Gpu", ...), for tests of the mapping: some kinds
+/// (a lost device) cannot be brought about on purpose.
+#[pyfunction]
+pub fn exception_for(py: Python<'_>, kind: &str, message: String) -> PyResult<Py<PyAny>> {
+    use u2cut::Error::*;
+    let error = match kind {
+        "Input" => Input(message),
+        "Limit" => Limit(message),
+        "Unsupported" => Unsupported(message),
+        "NoAdapter" => NoAdapter(message),
+        "NoMatch" => NoMatch(message),
+        "NoWeights" => NoWeights(message),
+        "Trimap" => Trimap(message),
+        "Io" => u2cut::Error::io(message, std::io::ErrorKind::NotFound.into()),
+        "Gpu" => Gpu(message),
+        other => return Err(Input(format!("no error kind {other:?}"))).py(),
+    };
+    Ok(instance(py, &error)?.unbind())
+}

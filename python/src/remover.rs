@@ -169,6 +169,7 @@ impl Remover {
         let format = <Format as clap::ValueEnum>::from_str(format, true)
             .map_err(|_| Error::Input(format!("format={format:?}: expected png, webp or jpg")))
             .py()?;
+        self.check_alpha(format, mask).py()?;
         std::fs::create_dir_all(&out_dir)
             .map_err(|e| Error::io(format!("creating {}", out_dir.display()), e))
             .py()?;
@@ -220,6 +221,28 @@ impl Remover {
             }
         }
         Ok(outcomes)
+    }
+}
+
+impl Remover {
+    /// JPEG has no alpha: a cutout needs an opaque background to be one
+    /// (as `u2cut remove` has it).
+    fn check_alpha(&self, format: Format, mask: bool) -> Result<()> {
+        if format.has_alpha() || mask {
+            return Ok(());
+        }
+        match self.inner.options().background {
+            Background::Color([.., 255]) | Background::Image(_) => Ok(()),
+            Background::Color(_) => Err(Error::Input(
+                "JPEG has no alpha channel: bgcolor needs an opaque color (alpha 255) for jpg"
+                    .into(),
+            )),
+            Background::Transparent => Err(Error::Input(
+                "JPEG has no alpha channel: give bgcolor=(R, G, B, 255) for a jpg cutout, \
+                 or only_mask=True"
+                    .into(),
+            )),
+        }
     }
 }
 
