@@ -43,6 +43,16 @@ need_packages python3 python3-venv
 bash tools/fetch_model.sh u2net
 cargo test --release --test it -- --ignored real_u2net::
 
+# The Python package (pyproject.toml, python/): `pip install .` into a
+# venv builds the extension module in this target/ (sharing the crate's
+# release build), then pytest: the package against the CLI's outputs
+# (target/release/u2cut, built by `cargo test --release`), the ONNX
+# Runtime golden, and examples/ray_remove.py on a local Ray.
+python3 -m venv target/python-venv
+target/python-venv/bin/pip install -q -r python/requirements-test.txt
+target/python-venv/bin/pip install -q .
+U2CUT_BIN=target/release/u2cut target/python-venv/bin/pytest -q -p no:cacheprovider python/tests
+
 # u2cut serve's page in headless Chromium, over WebDriver
 # (tests/it/browser.rs, ignored by plain `cargo test`).
 need_packages chromium chromium-driver

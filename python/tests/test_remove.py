@@ -98,3 +98,12 @@ def test_python_threads_run_while_the_gpu_works(photos, remover):
     # Held GIL: the loop would barely run while the call lasts (about a
     # second or more on a software GPU). Released: millions of ticks.
     assert elapsed > 0.2 and ticks > 100_000, f"{ticks} ticks in {elapsed:.2f} s"
+
+
+def test_remove_takes_rembgs_arguments_in_rembgs_order(photos, cli_cutouts):
+    img = pixels(photos / "remove_photo.png")
+    # rembg.remove(data, alpha_matting, fg, bg, erode, session, only_mask, ...)
+    mask = u2cut.remove(img, False, 240, 10, 10, None, True)
+    np.testing.assert_array_equal(mask, pixels(cli_cutouts / "remove_photo.png")[:, :, 3])
+    png = u2cut.remove(img, force_return_bytes=True, some_rembg_option=1)
+    np.testing.assert_array_equal(pixels(png), pixels(cli_cutouts / "remove_photo.png"))

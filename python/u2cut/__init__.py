@@ -162,15 +162,17 @@ def _like(source, result: np.ndarray):
 _SESSIONS: dict[tuple, Remover] = {}
 
 
-def remove(data, *, only_mask: bool = False, alpha_matting: bool = False,
-           alpha_matting_foreground_threshold: int = 240,
+def remove(data, alpha_matting: bool = False, alpha_matting_foreground_threshold: int = 240,
            alpha_matting_background_threshold: int = 10, alpha_matting_erode_size: int = 10,
-           post_process_mask: bool = False, bgcolor=None, session: Remover | None = None,
-           model: str = "u2netp", **_ignored):
-    """A drop-in for ``rembg.remove``: encoded image bytes in, PNG bytes
-    out; a numpy array or PIL image in, the same out. The remover for each
-    set of options is made once per process (pass ``session=`` to choose
-    your own). rembg's other keywords are accepted and ignored."""
+           session: Remover | None = None, only_mask: bool = False,
+           post_process_mask: bool = False, bgcolor=None, force_return_bytes: bool = False,
+           *args, model: str = "u2netp", **kwargs):
+    """A drop-in for ``rembg.remove``, with its parameters in its order:
+    encoded image bytes in, PNG bytes out; a numpy array or PIL image in,
+    the same out (PNG bytes with ``force_return_bytes``). The remover for
+    each set of options is made once per process (pass ``session=`` to
+    choose your own, ``model=`` for another model). rembg's other
+    arguments are accepted and ignored."""
     if session is None:
         key = (model, only_mask, alpha_matting, alpha_matting_foreground_threshold,
                alpha_matting_background_threshold, alpha_matting_erode_size, post_process_mask,
@@ -185,7 +187,15 @@ def remove(data, *, only_mask: bool = False, alpha_matting: bool = False,
                 post_process_mask=post_process_mask, bgcolor=bgcolor)
     if isinstance(data, (bytes, bytearray, memoryview)):
         return session.remove_bytes(data)
-    return session.remove(data)
+    out = session.remove(data)
+    if force_return_bytes:
+        import io
+
+        from PIL import Image
+        buf = io.BytesIO()
+        (out if is_pil(out) else Image.fromarray(out)).save(buf, "PNG")
+        return buf.getvalue()
+    return out
 
 
 class Network:
