@@ -147,6 +147,20 @@ impl Network {
         self
     }
 
+    /// [`Network::with_tuning`] with the cache at its default path
+    /// ([`TuneCache::default_path`]), where there is one; with the error
+    /// when that file cannot be used, in which case the default kernels run
+    /// (a cache only changes speed, so callers warn and go on).
+    pub fn with_default_tuning(self) -> (Self, Option<crate::Error>) {
+        let (Some(path), Some(ctx)) = (TuneCache::default_path(), self.context()) else {
+            return (self, None);
+        };
+        match TuneCache::open(&path, &ctx.describe()) {
+            Ok(cache) => (self.with_tuning(cache), None),
+            Err(e) => (self, Some(e)),
+        }
+    }
+
     /// Tunes the plan for `batch` images of `height x width`: each conv's
     /// kernel (see [`GpuPlan::tune`]) in each [`UpsampleFusion`] that
     /// gives a graph of its own (unless forced), then the fastest whole

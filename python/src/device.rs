@@ -7,7 +7,6 @@ use std::sync::Arc;
 use pyo3::exceptions::PyUserWarning;
 use pyo3::prelude::*;
 use u2cut::gpu::{AdapterChoice, GpuContext, Precision, REQUIRE_GPU_ENV, gpu_required};
-use u2cut::graph::tune::TuneCache;
 use u2cut::model::LoadOptions;
 use u2cut::{Error, Model, Network};
 
@@ -44,16 +43,11 @@ impl Device<'_> {
             return Ok(Network::cpu(model));
         };
         let net = Network::gpu(&ctx, model).with_precision(precision).py()?;
-        let Some(path) = TuneCache::default_path() else {
-            return Ok(net);
-        };
-        Ok(match TuneCache::open(&path, &ctx.describe()) {
-            Ok(cache) => net.with_tuning(cache),
-            Err(e) => {
-                warn(py, &format!("{e}; using the default conv kernels"))?;
-                net
-            }
-        })
+        let (net, unusable) = net.with_default_tuning();
+        if let Some(e) = unusable {
+            warn(py, &format!("{e}; using the default conv kernels"))?;
+        }
+        Ok(net)
     }
 
     /// The adapter, or None for the CPU: asked for, or no adapter at all

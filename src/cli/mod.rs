@@ -21,7 +21,6 @@ use std::sync::Arc;
 use anyhow::{Result, anyhow};
 use clap::{Args, Parser, Subcommand};
 use u2cut::gpu::{AdapterChoice, GpuContext, REQUIRE_GPU_ENV, gpu_required};
-use u2cut::graph::tune::TuneCache;
 use u2cut::kernels::Precision;
 use u2cut::model::{LoadOptions, U2NetConfig};
 use u2cut::{Model, Network};
@@ -320,16 +319,11 @@ pub fn open_network(global: &GlobalArgs, model: Arc<Model>) -> Result<Network> {
     let net = Network::gpu(&ctx, model)
         .with_precision(global.precision)
         .map_err(input_error)?;
-    let Some(path) = TuneCache::default_path() else {
-        return Ok(net);
-    };
-    Ok(match TuneCache::open(&path, &ctx.describe()) {
-        Ok(cache) => net.with_tuning(cache),
-        Err(e) => {
-            warn(format_args!("{e:#}; using the default conv kernels"));
-            net
-        }
-    })
+    let (net, unusable) = net.with_default_tuning();
+    if let Some(e) = unusable {
+        warn(format_args!("{e:#}; using the default conv kernels"));
+    }
+    Ok(net)
 }
 
 /// The GPU to run on, or None for the CPU references: `--cpu`, or no
