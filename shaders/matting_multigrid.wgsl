@@ -20,7 +20,8 @@
 @group(0) @binding(21) var<storage, read_write> coef: array<f32>;
 @group(0) @binding(22) var<storage, read> coef_other: array<f32>;
 @group(0) @binding(23) var<storage, read> map_other: array<u32>;
-// 1 / A_ii on this level's rows, 0 on inactive nodes.
+// 1 / the smoothing diagonal on this level's rows (A_ii, guarded on coarse
+// levels, see `mg_galerkin`), 0 on inactive nodes.
 @group(0) @binding(24) var<storage, read_write> mg_invdiag: array<f32>;
 @group(0) @binding(25) var<storage, read_write> mg_b: array<f32>;
 @group(0) @binding(26) var<storage, read_write> mg_x: array<f32>;
@@ -38,6 +39,9 @@
 const TAPS: u32 = 25u;
 // Damping of the Jacobi sweeps (multigrid.rs: OMEGA).
 const OMEGA: f32 = 0.7;
+// A coarse level's smoothing diagonal is at least this share of its row's
+// absolute sum (multigrid.rs: L1_GUARD, and why).
+const L1_GUARD: f32 = 0.4;
 
 fn coef_index(node: u32, tap: u32) -> u32 {
     let lanes = TILE * TILE;
@@ -169,10 +173,12 @@ fn mg_galerkin(ids: GroupIds) {
             }
         }
     }
+    var l1 = 0.0;
     for (var k = 0u; k < TAPS; k++) {
         coef[coef_index(t.z, k)] = acc[k];
+        l1 += abs(acc[k]);
     }
-    mg_invdiag[t.z] = select(0.0, 1.0 / acc[12], acc[12] > 0.0);
+    mg_invdiag[t.z] = select(0.0, 1.0 / max(acc[12], L1_GUARD * l1), acc[12] > 0.0);
 }
 
 // The slots of the 3x3 tiles around this workgroup's tile (NONE where

@@ -13,6 +13,19 @@
 //! Jacobi before and after the coarse correction, the same number of sweeps,
 //! so the cycle is a fixed symmetric operator, as CG needs; the coarsest
 //! level (at most `BOTTOM_ROWS` nodes) is solved directly.
+//!
+//! CG also needs that operator positive definite, which holds when each
+//! level's sweep contracts, i.e. 2M - A is positive definite for the sweep's
+//! M = D / omega. The Galerkin operators of a matrix that is not an
+//! M-matrix (the matting Laplacian has positive off-diagonals) break that a
+//! few levels down: their spectral radius of D^-1 A passes 2 / omega, the
+//! sweeps amplify some modes and CG stalls (it did at 12 megapixels once
+//! the V-cycle reached 10 levels). So the coarse levels divide by
+//! max(A_ii, `L1_GUARD` sum_j |A_ij|) instead of A_ii, an l1-Jacobi guard:
+//! diag(sum_j |A_ij|) - A is diagonally dominant, hence positive
+//! semidefinite, so 2M - A is positive definite once 2 `L1_GUARD` > omega.
+//! Level 0, L_U itself, keeps A_ii: its sweeps contract, and the guard there
+//! costs iterations.
 
 use rayon::prelude::*;
 
@@ -27,6 +40,9 @@ const SWEEPS: usize = 1;
 /// The coarsest level, solved by a dense Cholesky factorization, has at
 /// most this many nodes.
 const BOTTOM_ROWS: usize = 256;
+/// The share of a coarse row's absolute sum that bounds its smoothing
+/// diagonal from below (above OMEGA / 2, see the module's docs).
+const L1_GUARD: f64 = 0.4;
 
 /// The tap of offset (dx, dy), both in -2..=2.
 pub(super) fn tap(dx: i64, dy: i64) -> usize {
@@ -47,8 +63,21 @@ pub(super) struct Level {
 }
 
 impl Level {
-    /// `nodes` (grid indices, one per row of `a`) must be distinct.
+    /// The finest level. `nodes` (grid indices, one per row of `a`) must be
+    /// distinct.
     pub(super) fn new(width: usize, height: usize, nodes: Vec<usize>, a: Vec<[f64; TAPS]>) -> Self {
+        Self::with_guard(width, height, nodes, a, 0.0)
+    }
+
+    /// A level whose smoothing diagonal is at least `guard` times each
+    /// row's absolute sum.
+    fn with_guard(
+        width: usize,
+        height: usize,
+        nodes: Vec<usize>,
+        a: Vec<[f64; TAPS]>,
+        guard: f64,
+    ) -> Self {
         let mut row_of = vec![NONE; width * height];
         for (r, &n) in nodes.iter().enumerate() {
             row_of[n] = r as u32;
@@ -56,8 +85,9 @@ impl Level {
         let inv_diag = a
             .iter()
             .map(|s| {
+                let l1: f64 = s.iter().map(|c| c.abs()).sum();
                 if s[tap(0, 0)] > 0.0 {
-                    1.0 / s[tap(0, 0)]
+                    1.0 / s[tap(0, 0)].max(guard * l1)
                 } else {
                     0.0
                 }
@@ -137,7 +167,7 @@ impl Level {
             }
         }
         let nodes: Vec<usize> = (0..cw * ch).filter(|&c| used[c]).collect();
-        let mut coarse = Level::new(cw, ch, nodes, Vec::new());
+        let coarse = Level::new(cw, ch, nodes, Vec::new());
         let mut a = vec![[0.0; TAPS]; coarse.rows()];
         for (r, &i) in self.nodes.iter().enumerate() {
             let pj: Vec<(usize, f64)> = self.row(r).collect();
@@ -152,8 +182,7 @@ impl Level {
                 }
             }
         }
-        coarse = Level::new(cw, ch, coarse.nodes, a);
-        coarse
+        Level::with_guard(cw, ch, coarse.nodes, a, L1_GUARD)
     }
 
     /// P^T v: a fine vector onto this level's coarser one.
@@ -393,6 +422,67 @@ mod tests {
                     .map(|(k, l)| p[k][i] * a[k][l] * p[l][j])
                     .sum();
                 assert!((got - want).abs() < 1e-12, "A_c[{i}][{j}] {got} vs {want}");
+            }
+        }
+    }
+
+    /// A symmetric positive definite operator with positive and negative
+    /// off-diagonals, like the matting Laplacian: a random rank-one block
+    /// on every 3x3 window, plus a little of the identity.
+    fn windowed_level(width: usize, height: usize, seed: u64) -> Level {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let nodes: Vec<usize> = (0..width * height).collect();
+        let mut a = vec![[0.0; TAPS]; nodes.len()];
+        for cy in 1..height - 1 {
+            for cx in 1..width - 1 {
+                let v: Vec<(usize, f64)> = (0..9)
+                    .map(|k| {
+                        let n = (cy + k / 3 - 1) * width + cx + k % 3 - 1;
+                        (n, rng.random_range(-1.0..1.0))
+                    })
+                    .collect();
+                for &(i, vi) in &v {
+                    for &(j, vj) in &v {
+                        let (dx, dy) = (
+                            (j % width) as i64 - (i % width) as i64,
+                            (j / width) as i64 - (i / width) as i64,
+                        );
+                        a[i][tap(dx, dy)] += vi * vj;
+                    }
+                }
+            }
+        }
+        for row in &mut a {
+            row[tap(0, 0)] += 1e-3;
+        }
+        Level::new(width, height, nodes, a)
+    }
+
+    #[test]
+    fn coarse_sweeps_contract() {
+        let mg = Multigrid::new(windowed_level(48, 40, 4));
+        assert!(mg.depth() >= 3, "{} levels", mg.depth());
+        let mut rng = StdRng::seed_from_u64(5);
+        for (k, level) in mg.levels.iter().enumerate().skip(1) {
+            let n = level.rows();
+            let energy = |x: &[f64]| {
+                level
+                    .apply(x)
+                    .iter()
+                    .zip(x)
+                    .map(|(a, x)| a * x)
+                    .sum::<f64>()
+            };
+            let mut x: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let mut before = energy(&x);
+            for sweep in 0..100 {
+                level.sweep(&vec![0.0; n], &mut x);
+                let after = energy(&x);
+                assert!(
+                    after < before,
+                    "level {k}, sweep {sweep}: A-norm of the error {before} -> {after}"
+                );
+                before = after;
             }
         }
     }
