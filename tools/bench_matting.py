@@ -13,7 +13,8 @@ Cases:
              and rounded to 8 bits, as a network mask would be
 For each: pymatting's estimate_alpha_cf and estimate_foreground_ml (numba
 compiled beforehand on the 32x32 case, so compile time is not counted), and
-`u2cut matte IMAGE --trimap T -o ALPHA --foreground FG` (the times it reports
+`u2cut matte IMAGE --trimap T -o ALPHA --foreground FG --solver S` for each S of
+--solvers (the times it reports
 for the alpha and the foreground, which include uploads and read-backs but
 not decoding; and the whole process's wall time, which includes decoding,
 opening the GPU and compiling the shaders). Also the mean absolute
@@ -79,10 +80,11 @@ def run_pymatting(image_path, trimap_path):
     return alpha, t_alpha, t_fg, image.shape[1], image.shape[0], unknown
 
 
-def run_ours(u2cut, image_path, trimap_path, work, name):
-    alpha_path = os.path.join(work, name + "_ours_alpha.png")
-    fg_path = os.path.join(work, name + "_ours_fg.png")
-    cmd = [u2cut, "matte", image_path, "--trimap", trimap_path, "-o", alpha_path, "--foreground", fg_path]
+def run_ours(u2cut, image_path, trimap_path, work, name, solver):
+    alpha_path = os.path.join(work, "%s_ours_%s_alpha.png" % (name, solver))
+    fg_path = os.path.join(work, "%s_ours_%s_fg.png" % (name, solver))
+    cmd = [u2cut, "matte", image_path, "--trimap", trimap_path, "-o", alpha_path, "--foreground", fg_path,
+           "--solver", solver]
     t = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t
@@ -91,9 +93,10 @@ def run_ours(u2cut, image_path, trimap_path, work, name):
     t_alpha = float(re.search(r"alpha of \S+ in ([0-9.]+) s \((\d+) iterations", out.stderr).group(1))
     iterations = int(re.search(r"in [0-9.]+ s \((\d+) iterations", out.stderr).group(1))
     t_fg = float(re.search(r"foreground in ([0-9.]+) s", out.stderr).group(1))
+    ran = re.search(r"iterations; (\w+) solver;", out.stderr).group(1)
     device = re.search(r"using (.*)", out.stderr)
     alpha = np.asarray(Image.open(alpha_path).convert("L"), dtype=np.float64) / 255.0
-    return alpha, t_alpha, t_fg, wall, iterations, device.group(1) if device else "CPU"
+    return alpha, t_alpha, t_fg, wall, iterations, ran, device.group(1) if device else "CPU"
 
 
 def main():
@@ -102,6 +105,8 @@ def main():
     ap.add_argument("--u2cut", default=os.path.join(ROOT, "target", "release", "u2cut"))
     ap.add_argument("--megapixels", type=float, default=12.0, help="size of the large case (0 = skip it)")
     ap.add_argument("--work", help="folder for the generated images (default: a temporary one)")
+    ap.add_argument("--solvers", default="auto,gpu",
+                    help="`u2cut matte --solver` values to run, comma-separated (auto: the CPU solver on llvmpipe)")
     args = ap.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="bench_matting_")
     os.makedirs(work, exist_ok=True)
@@ -114,18 +119,23 @@ def main():
     device = "?"
     for name, image_path, trimap_path in make_cases(args.data, work, args.megapixels):
         ref, p_alpha, p_fg, w, h, unknown = run_pymatting(image_path, trimap_path)
-        ours, o_alpha, o_fg, wall, iterations, device = run_ours(args.u2cut, image_path, trimap_path, work, name)
-        mad = np.abs(ours - np.clip(ref, 0, 1)).mean()
-        rows.append((name, w, h, unknown, p_alpha, p_fg, o_alpha, o_fg, wall, iterations, mad))
-        print("%s done: pymatting %.2f + %.2f s, ours %.2f + %.2f s" % (name, p_alpha, p_fg, o_alpha, o_fg),
-              file=sys.stderr, flush=True)
+        for solver in args.solvers.split(","):
+            ours, o_alpha, o_fg, wall, iterations, ran, device = run_ours(
+                args.u2cut, image_path, trimap_path, work, name, solver)
+            mad = np.abs(ours - np.clip(ref, 0, 1)).mean()
+            rows.append((name, w, h, unknown, p_alpha, p_fg, "%s (%s)" % (solver, ran), o_alpha, o_fg, wall,
+                         iterations, mad))
+            print("%s --solver %s done: pymatting %.2f + %.2f s, ours %.2f + %.2f s"
+                  % (name, solver, p_alpha, p_fg, o_alpha, o_fg), file=sys.stderr, flush=True)
 
     print("u2cut on: %s; pymatting on the CPU (%d cores)\n" % (device, os.cpu_count()))
-    print("| case | size | unknown px | pymatting alpha | pymatting fg | u2cut alpha | u2cut fg | u2cut process | iterations | mean abs diff |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for name, w, h, unknown, p_alpha, p_fg, o_alpha, o_fg, wall, iterations, mad in rows:
-        print("| %s | %dx%d | %d | %.2f s | %.2f s | %.2f s | %.2f s | %.2f s | %d | %.1e |"
-              % (name, w, h, unknown, p_alpha, p_fg, o_alpha, o_fg, wall, iterations, mad))
+    print("| case | size | unknown px | pymatting alpha | pymatting fg | u2cut --solver | u2cut alpha | u2cut fg "
+          "| u2cut process | iterations | alpha / pymatting | mean abs diff |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, w, h, unknown, p_alpha, p_fg, solver, o_alpha, o_fg, wall, iterations, mad in rows:
+        print("| %s | %dx%d | %d | %.2f s | %.2f s | %s | %.2f s | %.2f s | %.2f s | %d | %.2fx | %.1e |"
+              % (name, w, h, unknown, p_alpha, p_fg, solver, o_alpha, o_fg, wall, iterations, o_alpha / p_alpha,
+                 mad))
 
 
 if __name__ == "__main__":

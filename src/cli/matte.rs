@@ -13,7 +13,7 @@ use image::{DynamicImage, ImageBuffer, Rgb};
 
 use super::{GlobalArgs, bail_input, input_error, note, open_gpu, warn};
 use u2cut::io::{Format, encode::encode, write_atomic};
-use u2cut::matting::cf::{self, CfOptions, Preconditioner};
+use u2cut::matting::cf::{self, CfOptions, Preconditioner, Solver};
 use u2cut::matting::{
     Engine, ForegroundOptions, Plane, Refined, TrimapOptions, foreground, rgb_words, trimap,
 };
@@ -25,9 +25,10 @@ The trimap is an image of the same size: 0 = background, 255 = foreground,
 any other value unknown (colour trimaps are read as gray). A --mask (8-bit,
 e.g. from `u2cut remove --mask`) becomes a trimap as rembg -a makes one
 and also starts the solver. The solver is
-pymatting's estimate_alpha_cf (radius 1) by preconditioned conjugate
-gradients, coarse to fine; a warning says when it stops at --max-iterations
-before reaching --tolerance. Outputs are written atomically; the format
+pymatting's estimate_alpha_cf (radius 1) by conjugate gradients with a
+multigrid V-cycle as preconditioner (or Jacobi, coarse to fine); where the
+GPU is a CPU device (llvmpipe) the CPU solver runs it (--solver). A warning
+says when it stops at --max-iterations before reaching --tolerance. Outputs are written atomically; the format
 follows the extension (png, webp; jpg for --foreground).")]
 pub struct MatteArgs {
     /// The image (EXIF orientation applied, alpha channel dropped)
@@ -72,6 +73,9 @@ pub struct MatteArgs {
     /// What preconditions the solver's conjugate gradients
     #[arg(long, value_enum, default_value_t = Preconditioner::Multigrid)]
     pub preconditioner: Preconditioner,
+    /// Which solver runs: the GPU's, or the CPU's (auto: the CPU's where the GPU is a CPU device, such as llvmpipe)
+    #[arg(long, value_enum, default_value_t = Solver::Auto)]
+    pub solver: Solver,
     /// Print the solver's per-level account as JSON on stdout
     #[arg(long)]
     pub json: bool,
@@ -150,6 +154,7 @@ pub fn run(global: &GlobalArgs, args: &MatteArgs) -> Result<()> {
         max_iterations: args.max_iterations,
         levels: args.levels,
         preconditioner: args.preconditioner,
+        solver: args.solver,
         ..CfOptions::default()
     };
     if options.epsilon <= 0.0 || !options.epsilon.is_finite() {

@@ -201,7 +201,7 @@ pub fn refine(
             let (alpha, report) = match options.method {
                 Method::ClosedForm => {
                     let tri = trimap::trimap_gpu(ctx, &gmask, &options.trimap)?;
-                    match cf::solve_gpu(ctx, &img, &tri, Some(&gmask), &options.cf) {
+                    match cf::solve_resident(ctx, &words, &img, &tri, Some(&gmask), &options.cf) {
                         Ok((alpha, report)) => (alpha, Some(report)),
                         Err(Error::Trimap(_)) => return Ok(plain(mask)),
                         Err(e) => return Err(e),

@@ -17,7 +17,7 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use u2cut::gpu::GpuContext;
 use u2cut::kernels::matting::RefImage;
-use u2cut::matting::cf::{self, CfOptions, Preconditioner, Status};
+use u2cut::matting::cf::{self, CfOptions, Preconditioner, Solver, Status};
 use u2cut::matting::morph::{self, Border, Element, Islands, MorphOp, Op};
 use u2cut::matting::{
     self, Engine, ForegroundOptions, GpuPlane, GpuRgba, GuidedOptions, MattingOptions, Method,
@@ -414,6 +414,7 @@ fn closed_form_on_test32_matches_pymatting() {
         let options = CfOptions {
             tolerance,
             preconditioner,
+            solver: Solver::Gpu,
             ..CfOptions::default()
         };
         let (cpu, report) =
@@ -427,6 +428,7 @@ fn closed_form_on_test32_matches_pymatting() {
         let Some(ctx) = gpu() else { return };
         let (alpha, report) =
             cf::estimate_alpha_cf(Engine::Gpu(&ctx), &words, &trimap, None, &options).unwrap();
+        assert_eq!(report.solver, Solver::Gpu);
         let (max, mean) = diff(&alpha.data, &golden);
         eprintln!(
             "test32 {preconditioner:?}: GPU vs pymatting max {max:.2e} mean {mean:.2e}; SAD vs truth ours {:.3} pymatting {:.3}; {}",
@@ -455,7 +457,10 @@ fn closed_form_on_lemur_matches_pymatting() {
         &rgba_words(&image),
         &trimap,
         None,
-        &CfOptions::default(),
+        &CfOptions {
+            solver: Solver::Gpu,
+            ..CfOptions::default()
+        },
     )
     .unwrap();
     let (max, mean) = diff(&alpha.data, &golden.data);
@@ -570,15 +575,24 @@ fn synthetic(w: u32, h: u32) -> (RgbaImage, GrayImage) {
 fn refine_gpu_matches_cpu() {
     let Some(ctx) = gpu() else { return };
     let (image, mask) = synthetic(67, 49);
-    let options = MattingOptions {
+    let auto = MattingOptions {
         trimap: TrimapOptions {
             erode_size: 3,
             ..TrimapOptions::default()
         },
         ..MattingOptions::default()
     };
+    let options = MattingOptions {
+        cf: CfOptions {
+            solver: Solver::Gpu,
+            ..auto.cf
+        },
+        ..auto.clone()
+    };
     let gpu_out = matting::refine(Engine::Gpu(&ctx), &image, &mask, &options).unwrap();
     let cpu_out = matting::refine(Engine::Cpu, &image, &mask, &options).unwrap();
+    assert_eq!(gpu_out.report.as_ref().unwrap().solver, Solver::Gpu);
+    assert_eq!(cpu_out.report.as_ref().unwrap().solver, Solver::Cpu);
     let (max, mean) = diff(&gpu_out.alpha.data, &cpu_out.alpha.data);
     eprintln!(
         "refine GPU vs CPU: alpha max {max:.2e} mean {mean:.2e}; GPU {}; CPU {}",
@@ -590,6 +604,17 @@ fn refine_gpu_matches_cpu() {
     assert!(max < 0.05, "foreground max abs {max}");
     // The cutout keeps the estimated colours where alpha > 0.
     assert_eq!(gpu_out.cutout().dimensions(), image.dimensions());
+
+    // By default a CPU device (llvmpipe) hands the solve to the CPU solver,
+    // between the GPU's trimap and foreground passes.
+    let auto_out = matting::refine(Engine::Gpu(&ctx), &image, &mask, &auto).unwrap();
+    let cpu_device = ctx.info.device_type == wgpu::DeviceType::Cpu;
+    let expected = if cpu_device { Solver::Cpu } else { Solver::Gpu };
+    assert_eq!(auto_out.report.as_ref().unwrap().solver, expected);
+    let (_, mean) = diff(&auto_out.alpha.data, &cpu_out.alpha.data);
+    assert!(mean < 1e-4, "auto solver: alpha mean abs {mean}");
+    let (max, _) = diff(auto_out.foreground.as_raw(), cpu_out.foreground.as_raw());
+    assert!(max < 0.05, "auto solver: foreground max abs {max}");
 
     let guided = MattingOptions {
         method: Method::Guided(GuidedOptions::default()),
@@ -627,6 +652,10 @@ fn matte_cli_writes_alpha_and_foreground() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "u2cut matte failed: {stderr}");
+    assert!(
+        stderr.contains("iterations; CPU solver;") || stderr.contains("iterations; GPU solver;"),
+        "{stderr}"
+    );
     let alpha = load_gray(&alpha_path);
     let golden = load_npy(&golden_dir().join("test_cf_alpha.npy"));
     let (_, mean) = diff(&alpha.data, &golden);

@@ -4,7 +4,8 @@
 use super::cpu_problem::CpuProblem;
 use super::multigrid::Multigrid;
 use super::{
-    CfOptions, CfReport, LevelReport, Preconditioner, Status, check_classes, upsample_params,
+    CfOptions, CfReport, LevelReport, Preconditioner, Solver, Status, check_classes,
+    upsample_params,
 };
 use crate::Result;
 use crate::error::ensure;
@@ -178,7 +179,7 @@ pub fn solve_cpu(
     for &size in &sizes[1..] {
         levels.push(down_cpu(levels.last().expect("level 0"), size));
     }
-    let mut report = CfReport::default();
+    let mut report = CfReport::new(Solver::Cpu);
     let mut coarser: Option<Plane> = None;
     for level in levels.iter().rev() {
         let init = match &coarser {

@@ -3,7 +3,7 @@
 //! the full size, each level's alpha upsampled to start the next.
 
 use super::gpu_solver::solve_level_gpu;
-use super::{CfOptions, CfReport, check_classes, upsample_params};
+use super::{CfOptions, CfReport, Solver, check_classes, upsample_params};
 use crate::Result;
 use crate::error::ensure;
 use crate::gpu::GpuContext;
@@ -119,7 +119,7 @@ pub fn solve_gpu(
     let (levels, flags) = pyramid_gpu(ctx, image, trimap, init, options)?;
     let any = |bit| flags[0].iter().any(|f| f & bit != 0);
     check_classes(any(FLAG_FG), any(FLAG_BG))?;
-    let mut report = CfReport::default();
+    let mut report = CfReport::new(Solver::Gpu);
     let mut coarser: Option<GpuPlane> = None;
     for (level, flags) in levels.iter().zip(&flags).rev() {
         let upsampled;

@@ -58,13 +58,14 @@ mod report;
 pub use cpu_solver::solve_cpu;
 pub use gpu_pyramid::solve_gpu;
 pub use laplacian::laplacian_gpu;
-pub use options::{CfOptions, Preconditioner};
+pub use options::{CfOptions, Preconditioner, Solver};
 pub use report::{CfReport, LevelReport, Status};
 
 use super::gpu::{GpuPlane, GpuRgba};
 use super::{Engine, Plane};
 use crate::Result;
 use crate::error::bail;
+use crate::gpu::GpuContext;
 use crate::kernels::{SpatialParams, View};
 
 /// Closed-form alpha for `image` (RGBA words) and `trimap` on either engine;
@@ -80,6 +81,7 @@ pub fn estimate_alpha_cf(
 ) -> Result<(Plane, CfReport)> {
     match engine {
         Engine::Cpu => solve_cpu(image, trimap, init, options),
+        Engine::Gpu(ctx) if options.solver.on_cpu(ctx) => solve_cpu(image, trimap, init, options),
         Engine::Gpu(ctx) => {
             let img = GpuRgba::upload(ctx, "cf image", image, trimap.width, trimap.height);
             let tri = GpuPlane::upload(ctx, "cf trimap", trimap);
@@ -88,6 +90,25 @@ pub fn estimate_alpha_cf(
             Ok((alpha.read(ctx)?, report))
         }
     }
+}
+
+/// The solve of inputs already on the GPU (`words` are `image`'s pixels),
+/// by the solver `options.solver` picks for `ctx`; the alpha is on the GPU
+/// either way.
+pub fn solve_resident(
+    ctx: &GpuContext,
+    words: &[u32],
+    image: &GpuRgba,
+    trimap: &GpuPlane,
+    init: Option<&GpuPlane>,
+    options: &CfOptions,
+) -> Result<(GpuPlane, CfReport)> {
+    if !options.solver.on_cpu(ctx) {
+        return solve_gpu(ctx, image, trimap, init, options);
+    }
+    let init = init.map(|p| p.read(ctx)).transpose()?;
+    let (alpha, report) = solve_cpu(words, &trimap.read(ctx)?, init.as_ref(), options)?;
+    Ok((GpuPlane::upload(ctx, "cf alpha", &alpha), report))
 }
 
 /// Refuses a trimap without sure foreground (`fg`) or background (`bg`)

@@ -2,6 +2,7 @@
 
 use crate::Result;
 use crate::error::ensure;
+use crate::gpu::GpuContext;
 
 /// What preconditions the conjugate gradients.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -12,6 +13,33 @@ pub enum Preconditioner {
     Multigrid,
     /// 1 / L_ii (hundreds to thousands of iterations; with the pyramid).
     Jacobi,
+}
+
+/// Which solver runs the closed-form solve when the engine is a GPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Solver {
+    /// The GPU's, unless the device is a CPU (llvmpipe, SwiftShader,
+    /// WARP): there the CPU solver runs the same algorithm natively, in f64
+    /// on every core, instead of through the emulated GPU's per-dispatch
+    /// overheads, several times faster (BENCHMARKS.md, "Matting").
+    #[default]
+    Auto,
+    /// The WGSL solver on the device, whatever the device is.
+    Gpu,
+    /// The CPU solver (plain Rust, f64).
+    Cpu,
+}
+
+impl Solver {
+    /// Whether the solve for a GPU engine on `ctx` runs on the CPU.
+    pub fn on_cpu(self, ctx: &GpuContext) -> bool {
+        match self {
+            Solver::Auto => ctx.info.device_type == wgpu::DeviceType::Cpu,
+            Solver::Gpu => false,
+            Solver::Cpu => true,
+        }
+    }
 }
 
 /// Solver settings. The defaults reach pymatting's alpha within its 8-bit
@@ -33,6 +61,7 @@ pub struct CfOptions {
     /// shorter >= 16.
     pub levels: Option<u32>,
     pub preconditioner: Preconditioner,
+    pub solver: Solver,
 }
 
 impl Default for CfOptions {
@@ -44,6 +73,7 @@ impl Default for CfOptions {
             check_every: 32,
             levels: None,
             preconditioner: Preconditioner::default(),
+            solver: Solver::default(),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The solver's account of each pyramid level.
 
+use super::Solver;
+
 /// Why a level stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -50,12 +52,21 @@ impl LevelReport {
 }
 
 /// The solver's account, coarsest level first.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct CfReport {
+    /// The solver that ran: `Gpu` or `Cpu`.
+    pub solver: Solver,
     pub levels: Vec<LevelReport>,
 }
 
 impl CfReport {
+    pub(super) fn new(solver: Solver) -> Self {
+        Self {
+            solver,
+            levels: Vec::new(),
+        }
+    }
+
     /// The full-size level's status.
     pub fn status(&self) -> Status {
         self.levels.last().map_or(Status::Nothing, |l| l.status)
@@ -70,9 +81,14 @@ impl CfReport {
         self.levels.iter().map(|l| l.iterations).sum()
     }
 
-    /// One line: iterations and final residual per level.
+    /// One line: the solver, then iterations and final residual per level.
     pub fn summary(&self) -> String {
-        self.levels
+        let solver = match self.solver {
+            Solver::Cpu => "CPU solver",
+            Solver::Gpu | Solver::Auto => "GPU solver",
+        };
+        let levels = self
+            .levels
             .iter()
             .map(|l| {
                 let mut line = format!(
@@ -88,6 +104,7 @@ impl CfReport {
                 line
             })
             .collect::<Vec<_>>()
-            .join("; ")
+            .join("; ");
+        format!("{solver}; {levels}")
     }
 }
