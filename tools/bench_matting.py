@@ -6,6 +6,10 @@
 
 Cases:
   lemur      680x440, the hand-drawn trimap (lemur_trimap.png)
+  lemur over mirrored / gradient / texture
+             680x440, tools/composites.py's composites (the lemur's FBA
+             alpha and foreground over three backgrounds), with the trimap
+             rembg -a makes from their true alpha (as tools/eval_matting.py)
   lemur-12mp the lemur resized (PIL Lanczos) to 4352x2816 (12.3 megapixels),
              with the trimap rembg -a makes (mask > 240 sure foreground,
              < 10 sure background, each eroded by a 10x10 square) from a
@@ -34,6 +38,8 @@ from PIL import Image
 from pymatting import estimate_alpha_cf, estimate_foreground_ml, load_image
 from scipy.ndimage import binary_erosion
 
+from composites import make_composites
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
@@ -51,6 +57,10 @@ def rembg_trimap(mask, fg=240, bg=10, erode=10):
 def make_cases(data, work, megapixels):
     lemur = os.path.join(data, "lemur")
     cases = [("lemur", os.path.join(lemur, "lemur.png"), os.path.join(lemur, "lemur_trimap.png"))]
+    truth, composites = make_composites(data, work)
+    trimap_path = os.path.join(work, "composite_trimap.png")
+    Image.fromarray(rembg_trimap(np.round(truth * 255).astype(np.uint8))).save(trimap_path)
+    cases += [("lemur over " + name, path, trimap_path) for name, path in composites.items()]
     if megapixels > 0:
         img = Image.open(os.path.join(lemur, "lemur.png")).convert("RGB")
         scale = (megapixels * 1e6 / (img.width * img.height)) ** 0.5

@@ -115,10 +115,17 @@ fn solve_level_cpu(level: &CpuLevel, init: &[f32], options: &CfOptions) -> (Vec<
         report.status = Status::Converged;
     }
     while report.status == Status::IterationCap && report.iterations < options.max_iterations {
-        for (&i, &v) in problem.unknown.iter().zip(&p) {
-            dense[i] = v;
-        }
-        let q = problem.apply(&dense);
+        // L_U p: the V-cycle's finest level holds L_U as stencils, which
+        // are cheaper to apply than the windows.
+        let q = match &multigrid {
+            Some(mg) => mg.finest().apply(&p),
+            None => {
+                for (&i, &v) in problem.unknown.iter().zip(&p) {
+                    dense[i] = v;
+                }
+                problem.apply(&dense)
+            }
+        };
         let pq: f64 = p.iter().zip(&q).map(|(a, b)| a * b).sum();
         if !(pq > 0.0 && pq.is_finite()) {
             report.status = Status::Breakdown;

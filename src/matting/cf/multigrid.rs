@@ -58,8 +58,23 @@ pub(super) struct Level {
     nodes: Vec<usize>,
     /// Row of each grid index (NONE when inactive).
     row_of: Vec<u32>,
-    a: Vec<[f64; TAPS]>,
+    /// The stencils with their active neighbours resolved once, as the
+    /// sweeps and products read them every iteration: row r's nonzero
+    /// coefficients are `vals[starts[r]..starts[r + 1]]`, in `cols`' rows.
+    starts: Vec<usize>,
+    cols: Vec<u32>,
+    vals: Vec<f64>,
     inv_diag: Vec<f64>,
+}
+
+/// The row of each grid index of a `width` x `height` grid (NONE where no
+/// node is).
+fn rows_of(width: usize, height: usize, nodes: &[usize]) -> Vec<u32> {
+    let mut row_of = vec![NONE; width * height];
+    for (r, &n) in nodes.iter().enumerate() {
+        row_of[n] = r as u32;
+    }
+    row_of
 }
 
 impl Level {
@@ -78,11 +93,27 @@ impl Level {
         a: Vec<[f64; TAPS]>,
         guard: f64,
     ) -> Self {
-        let mut row_of = vec![NONE; width * height];
-        for (r, &n) in nodes.iter().enumerate() {
-            row_of[n] = r as u32;
+        let mut level = Self {
+            width,
+            height,
+            row_of: rows_of(width, height, &nodes),
+            nodes,
+            starts: vec![0],
+            cols: Vec::new(),
+            vals: Vec::new(),
+            inv_diag: Vec::new(),
+        };
+        for (r, stencil) in a.iter().enumerate() {
+            for (t, &c) in stencil.iter().enumerate() {
+                let (dx, dy) = (t as i64 % 5 - 2, t as i64 / 5 - 2);
+                if let Some(j) = level.neighbour(level.nodes[r], dx, dy).filter(|_| c != 0.0) {
+                    level.cols.push(j as u32);
+                    level.vals.push(c);
+                }
+            }
+            level.starts.push(level.cols.len());
         }
-        let inv_diag = a
+        level.inv_diag = a
             .iter()
             .map(|s| {
                 let l1: f64 = s.iter().map(|c| c.abs()).sum();
@@ -93,14 +124,7 @@ impl Level {
                 }
             })
             .collect();
-        Self {
-            width,
-            height,
-            nodes,
-            row_of,
-            a,
-            inv_diag,
-        }
+        level
     }
 
     pub(super) fn rows(&self) -> usize {
@@ -120,12 +144,11 @@ impl Level {
 
     /// The active neighbours of row `r` with their coefficients.
     fn row(&self, r: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
-        let node = self.nodes[r];
-        (0..TAPS).filter_map(move |t| {
-            let c = self.a[r][t];
-            let (dx, dy) = (t as i64 % 5 - 2, t as i64 / 5 - 2);
-            (c != 0.0).then(|| self.neighbour(node, dx, dy).map(|j| (j, c)))?
-        })
+        let span = self.starts[r]..self.starts[r + 1];
+        self.cols[span.clone()]
+            .iter()
+            .zip(&self.vals[span])
+            .map(|(&j, &c)| (j as usize, c))
     }
 
     /// A x.
@@ -167,12 +190,12 @@ impl Level {
             }
         }
         let nodes: Vec<usize> = (0..cw * ch).filter(|&c| used[c]).collect();
-        let coarse = Level::new(cw, ch, nodes, Vec::new());
-        let mut a = vec![[0.0; TAPS]; coarse.rows()];
+        let row_of = rows_of(cw, ch, &nodes);
+        let mut a = vec![[0.0; TAPS]; nodes.len()];
         for (r, &i) in self.nodes.iter().enumerate() {
             let pj: Vec<(usize, f64)> = self.row(r).collect();
             for (ci, wi) in self.parents(i) {
-                let ri = coarse.row_of[ci] as usize;
+                let ri = row_of[ci] as usize;
                 let (xi, yi) = ((ci % cw) as i64, (ci / cw) as i64);
                 for &(j, c) in &pj {
                     for (cj, wj) in self.parents(self.nodes[j]) {
@@ -182,7 +205,7 @@ impl Level {
                 }
             }
         }
-        Level::with_guard(cw, ch, coarse.nodes, a, L1_GUARD)
+        Level::with_guard(cw, ch, nodes, a, L1_GUARD)
     }
 
     /// P^T v: a fine vector onto this level's coarser one.
@@ -324,6 +347,11 @@ impl Multigrid {
         self.levels.len()
     }
 
+    /// The finest level: the operator itself.
+    pub(super) fn finest(&self) -> &Level {
+        &self.levels[0]
+    }
+
     /// One V-cycle from zero: an approximation of A^-1 r.
     pub(super) fn apply(&self, r: &[f64]) -> Vec<f64> {
         self.cycle(0, r)
@@ -364,7 +392,9 @@ mod tests {
     fn random_level(width: usize, height: usize, keep: impl Fn(usize) -> bool, seed: u64) -> Level {
         let mut rng = StdRng::seed_from_u64(seed);
         let nodes: Vec<usize> = (0..width * height).filter(|&n| keep(n)).collect();
-        let mut level = Level::new(width, height, nodes.clone(), vec![[0.0; TAPS]; nodes.len()]);
+        let full = [1.0; TAPS];
+        let level = Level::new(width, height, nodes.clone(), vec![full; nodes.len()]);
+        let mut a = vec![[0.0f64; TAPS]; nodes.len()];
         for (r, &node) in nodes.iter().enumerate() {
             for t in (0..TAPS).filter(|&t| t != tap(0, 0)) {
                 let (dx, dy) = (t as i64 % 5 - 2, t as i64 / 5 - 2);
@@ -373,16 +403,16 @@ mod tests {
                 };
                 if j > r {
                     let c = -rng.random_range(0.0..1.0);
-                    level.a[r][t] = c;
-                    level.a[j][tap(-dx, -dy)] = c;
+                    a[r][t] = c;
+                    a[j][tap(-dx, -dy)] = c;
                 }
             }
         }
-        for r in 0..nodes.len() {
-            let off: f64 = level.a[r].iter().map(|c| c.abs()).sum();
-            level.a[r][tap(0, 0)] = off + 0.1;
+        for row in &mut a {
+            let off: f64 = row.iter().map(|c| c.abs()).sum();
+            row[tap(0, 0)] = off + 0.1;
         }
-        Level::new(width, height, nodes, level.a)
+        Level::new(width, height, nodes, a)
     }
 
     fn dense(level: &Level) -> Vec<Vec<f64>> {
