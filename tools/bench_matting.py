@@ -21,7 +21,7 @@ compiled beforehand on the 32x32 case, so compile time is not counted), and
 --solvers (the times it reports
 for the alpha and the foreground, which include uploads and read-backs but
 not decoding; and the whole process's wall time, which includes decoding,
-opening the GPU and compiling the shaders). Also the mean absolute
+opening the GPU and compiling the shaders), medians of --rounds runs. Also the mean absolute
 difference between the two alphas. Prints a Markdown table.
 """
 
@@ -117,6 +117,7 @@ def main():
     ap.add_argument("--work", help="folder for the generated images (default: a temporary one)")
     ap.add_argument("--solvers", default="auto,gpu",
                     help="`u2cut matte --solver` values to run, comma-separated (auto: the CPU solver on llvmpipe)")
+    ap.add_argument("--rounds", type=int, default=3, help="runs of each case; times are medians")
     args = ap.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="bench_matting_")
     os.makedirs(work, exist_ok=True)
@@ -127,16 +128,28 @@ def main():
 
     rows = []
     device = "?"
+    solvers = args.solvers.split(",")
     for name, image_path, trimap_path in make_cases(args.data, work, args.megapixels):
-        ref, p_alpha, p_fg, w, h, unknown = run_pymatting(image_path, trimap_path)
-        for solver in args.solvers.split(","):
-            ours, o_alpha, o_fg, wall, iterations, ran, device = run_ours(
-                args.u2cut, image_path, trimap_path, work, name, solver)
+        # Rounds alternate pymatting and u2cut; times are medians over the rounds.
+        times = {"pymatting": []}
+        last = {}
+        for _ in range(args.rounds):
+            ref, p_alpha, p_fg, w, h, unknown = run_pymatting(image_path, trimap_path)
+            times["pymatting"].append((p_alpha, p_fg))
+            for solver in solvers:
+                ours, o_alpha, o_fg, wall, iterations, ran, device = run_ours(
+                    args.u2cut, image_path, trimap_path, work, name, solver)
+                times.setdefault(solver, []).append((o_alpha, o_fg, wall))
+                last[solver] = (ours, iterations, ran)
+                print("%s --solver %s: pymatting %.2f + %.2f s, ours %.2f + %.2f s"
+                      % (name, solver, p_alpha, p_fg, o_alpha, o_fg), file=sys.stderr, flush=True)
+        p_alpha, p_fg = np.median(times["pymatting"], axis=0)
+        for solver in solvers:
+            o_alpha, o_fg, wall = np.median(times[solver], axis=0)
+            ours, iterations, ran = last[solver]
             mad = np.abs(ours - np.clip(ref, 0, 1)).mean()
             rows.append((name, w, h, unknown, p_alpha, p_fg, "%s (%s)" % (solver, ran), o_alpha, o_fg, wall,
                          iterations, mad))
-            print("%s --solver %s done: pymatting %.2f + %.2f s, ours %.2f + %.2f s"
-                  % (name, solver, p_alpha, p_fg, o_alpha, o_fg), file=sys.stderr, flush=True)
 
     print("u2cut on: %s; pymatting on the CPU (%d cores)\n" % (device, os.cpu_count()))
     print("| case | size | unknown px | pymatting alpha | pymatting fg | u2cut --solver | u2cut alpha | u2cut fg "
