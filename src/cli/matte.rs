@@ -28,8 +28,9 @@ and also starts the solver. The solver is
 pymatting's estimate_alpha_cf (radius 1) by conjugate gradients with a
 multigrid V-cycle as preconditioner (or Jacobi, coarse to fine); where the
 GPU is a CPU device (llvmpipe) the CPU solver runs it (--solver). A warning
-says when it stops at --max-iterations before reaching --tolerance. Outputs are written atomically; the format
-follows the extension (png, webp; jpg for --foreground).")]
+says when it stops at --max-iterations before reaching --tolerance.
+Outputs are written atomically; the format follows the extension (png,
+webp; jpg for --foreground).")]
 pub struct MatteArgs {
     /// The image (EXIF orientation applied, alpha channel dropped)
     #[arg(value_name = "IMAGE")]

@@ -24,8 +24,9 @@
 //! max(A_ii, `L1_GUARD` sum_j |A_ij|) instead of A_ii, an l1-Jacobi guard:
 //! diag(sum_j |A_ij|) - A is diagonally dominant, hence positive
 //! semidefinite, so 2M - A is positive definite once 2 `L1_GUARD` > omega.
-//! Level 0, L_U itself, keeps A_ii: its sweeps contract, and the guard there
-//! costs iterations.
+//! Level 0, L_U itself, keeps A_ii: its sweeps have contracted on every
+//! image measured, and the guard there costs iterations (BENCHMARKS.md,
+//! "Matting").
 
 use rayon::prelude::*;
 
@@ -392,13 +393,13 @@ mod tests {
     fn random_level(width: usize, height: usize, keep: impl Fn(usize) -> bool, seed: u64) -> Level {
         let mut rng = StdRng::seed_from_u64(seed);
         let nodes: Vec<usize> = (0..width * height).filter(|&n| keep(n)).collect();
-        let full = [1.0; TAPS];
-        let level = Level::new(width, height, nodes.clone(), vec![full; nodes.len()]);
+        // Full stencils, only to find each node's neighbours.
+        let grid = Level::new(width, height, nodes.clone(), vec![[1.0; TAPS]; nodes.len()]);
         let mut a = vec![[0.0f64; TAPS]; nodes.len()];
         for (r, &node) in nodes.iter().enumerate() {
             for t in (0..TAPS).filter(|&t| t != tap(0, 0)) {
                 let (dx, dy) = (t as i64 % 5 - 2, t as i64 / 5 - 2);
-                let Some(j) = level.neighbour(node, dx, dy) else {
+                let Some(j) = grid.neighbour(node, dx, dy) else {
                     continue;
                 };
                 if j > r {
