@@ -17,12 +17,13 @@ Cases:
              and rounded to 8 bits, as a network mask would be
 For each: pymatting's estimate_alpha_cf and estimate_foreground_ml (numba
 compiled beforehand on the 32x32 case, so compile time is not counted), and
-`u2cut matte IMAGE --trimap T -o ALPHA --foreground FG --solver S` for each S of
---solvers (the times it reports
-for the alpha and the foreground, which include uploads and read-backs but
-not decoding; and the whole process's wall time, which includes decoding,
-opening the GPU and compiling the shaders), medians of --rounds runs. Also the mean absolute
-difference between the two alphas. Prints a Markdown table.
+`u2cut matte IMAGE --trimap T -o ALPHA --foreground FG --solver S` for each S
+of --solvers (the times it reports for the alpha and the foreground, which
+include uploads and read-backs but not decoding; and the whole process's
+wall time, which includes decoding, opening the GPU and compiling the
+shaders). Times are medians of --rounds runs, pymatting and u2cut
+alternated. Also the mean absolute difference between the two alphas.
+Prints a Markdown table.
 """
 
 import argparse
