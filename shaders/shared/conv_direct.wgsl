@@ -230,15 +230,17 @@ fn window(r0: RowTaps, r1: RowTaps, r2: RowTaps, q0: Quad, q1: Quad, q2: Quad, q
     mac_pixel(&acc7_0, &acc7_1, &acc7_2, &acc7_3, r0, r1, r2, 7u, q0, q1, q2, q3);
 }
 
-fn store_pixel(n: u32, cb: u32, y: u32, x: u32, c0: vec4<f32>, c1: vec4<f32>, c2: vec4<f32>, c3: vec4<f32>) {
-    if x >= p.width {
-        return;
+// Quad q of a pixel's accumulators (a0..a3).
+fn quad_of(a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, a3: vec4<f32>, q: u32) -> vec4<f32> {
+    return select(select(a0, a1, q == 1u), select(a2, a3, q == 3u), q >= 2u);
+}
+
+// Pixel px of the tile, output channel c, if the pixel is in the image.
+fn store_pixel(n: u32, c: u32, y: u32, x0: u32, px: u32, v: f32) {
+    let x = x0 + px;
+    if x < p.width {
+        store_output(n, c, y * p.width + x, v);
     }
-    let pix = y * p.width + x;
-    store4(n, cb * 16u, pix, c0);
-    store4(n, cb * 16u + 4u, pix, c1);
-    store4(n, cb * 16u + 8u, pix, c2);
-    store4(n, cb * 16u + 12u, pix, c3);
 }
 
 // Output tiles of one image and channel block: rows x tiles per row.
@@ -299,16 +301,22 @@ fn conv_direct(y: u32, x0: u32, live: bool, z: u32, lane: u32) {
         return;
     }
 
-    let b0 = bias[cb * 4u + 0u];
-    let b1 = bias[cb * 4u + 1u];
-    let b2 = bias[cb * 4u + 2u];
-    let b3 = bias[cb * 4u + 3u];
-    store_pixel(n, cb, y, x0 + 0u, acc0_0 + b0, acc0_1 + b1, acc0_2 + b2, acc0_3 + b3);
-    store_pixel(n, cb, y, x0 + 1u, acc1_0 + b0, acc1_1 + b1, acc1_2 + b2, acc1_3 + b3);
-    store_pixel(n, cb, y, x0 + 2u, acc2_0 + b0, acc2_1 + b1, acc2_2 + b2, acc2_3 + b3);
-    store_pixel(n, cb, y, x0 + 3u, acc3_0 + b0, acc3_1 + b1, acc3_2 + b2, acc3_3 + b3);
-    store_pixel(n, cb, y, x0 + 4u, acc4_0 + b0, acc4_1 + b1, acc4_2 + b2, acc4_3 + b3);
-    store_pixel(n, cb, y, x0 + 5u, acc5_0 + b0, acc5_1 + b1, acc5_2 + b2, acc5_3 + b3);
-    store_pixel(n, cb, y, x0 + 6u, acc6_0 + b0, acc6_1 + b1, acc6_2 + b2, acc6_3 + b3);
-    store_pixel(n, cb, y, x0 + 7u, acc7_0 + b0, acc7_1 + b1, acc7_2 + b2, acc7_3 + b3);
+    // One output channel per iteration, its 8 pixels picked from the
+    // accumulators: 8 stores in the code instead of 128. The loop is not
+    // unrolled (its trip count is not a constant), which on llvmpipe cut a
+    // conv pipeline's compile time 4x at the same speed (BENCHMARKS.md).
+    let c0 = cb * 16u;
+    for (var c = c0; c < min(p.dst.channels, c0 + 16u); c++) {
+        let q = (c - c0) / 4u;
+        let k = c % 4u;
+        let b = bias[c / 4u][k];
+        store_pixel(n, c, y, x0, 0u, quad_of(acc0_0, acc0_1, acc0_2, acc0_3, q)[k] + b);
+        store_pixel(n, c, y, x0, 1u, quad_of(acc1_0, acc1_1, acc1_2, acc1_3, q)[k] + b);
+        store_pixel(n, c, y, x0, 2u, quad_of(acc2_0, acc2_1, acc2_2, acc2_3, q)[k] + b);
+        store_pixel(n, c, y, x0, 3u, quad_of(acc3_0, acc3_1, acc3_2, acc3_3, q)[k] + b);
+        store_pixel(n, c, y, x0, 4u, quad_of(acc4_0, acc4_1, acc4_2, acc4_3, q)[k] + b);
+        store_pixel(n, c, y, x0, 5u, quad_of(acc5_0, acc5_1, acc5_2, acc5_3, q)[k] + b);
+        store_pixel(n, c, y, x0, 6u, quad_of(acc6_0, acc6_1, acc6_2, acc6_3, q)[k] + b);
+        store_pixel(n, c, y, x0, 7u, quad_of(acc7_0, acc7_1, acc7_2, acc7_3, q)[k] + b);
+    }
 }

@@ -128,22 +128,23 @@ fn gemm_weight(g: GemmGroup, bn: u32, k: u32, q: u32) -> vec4<f32> {
     return vec4(0.0);
 }
 
-fn activate(v: vec4<f32>) -> vec4<f32> {
-    return select(v, max(v, vec4(0.0)), p.relu != 0u);
+// Output channel c at pixel pix: activation, then the residual.
+fn store_output(n: u32, c: u32, pix: u32, v: f32) {
+    var o = select(v, max(v, 0.0), p.relu != 0u);
+    if p.residual.channels != 0u {
+        o += f32(res[view_index(p.residual, n, c, pix)]);
+    }
+    dst[view_index(p.dst, n, c, pix)] = act(o);
 }
 
-// Output channels c0..c0+3 at pixel pix: activation, then the residual.
-// Channels past the output's are dropped (the padded weight blocks).
+// Output channels c0..c0+3 at pixel pix. Channels past the output's are
+// dropped (the padded weight blocks). The trip count is not a constant,
+// so Mesa keeps the loop: llvmpipe compiles each store and residual load
+// into a loop over its SIMD lanes, and the four unrolled copies per call
+// made the epilogue most of a conv pipeline's compile time (BENCHMARKS.md,
+// "Time to the first output").
 fn store4(n: u32, c0: u32, pix: u32, v: vec4<f32>) {
-    let out = activate(v);
-    for (var k = 0u; k < 4u; k++) {
-        let c = c0 + k;
-        if c < p.dst.channels {
-            var o = out[k];
-            if p.residual.channels != 0u {
-                o += f32(res[view_index(p.residual, n, c, pix)]);
-            }
-            dst[view_index(p.dst, n, c, pix)] = act(o);
-        }
+    for (var c = c0; c < min(p.dst.channels, c0 + 4u); c++) {
+        store_output(n, c, pix, v[c - c0]);
     }
 }
