@@ -12,7 +12,7 @@ use u2cut::io::paths::{self, Job, OutputNaming};
 use u2cut::io::{DecodeOptions, Format};
 use u2cut::matting::{MattingOptions, TrimapOptions};
 use u2cut::pipeline::{self, Files, Outcome};
-use u2cut::remove::{Background, Options, Product, Removed};
+use u2cut::remove::{Background, NeedsOpaque, Options, Product, Removed};
 use u2cut::shard::Shard;
 use u2cut::{Error, Result};
 
@@ -226,23 +226,19 @@ impl Remover {
 
 impl Remover {
     /// JPEG has no alpha: a cutout needs an opaque background to be one
-    /// (as `u2cut remove` has it).
+    /// (`Background::fits`), said in this API's option names.
     fn check_alpha(&self, format: Format, mask: bool) -> Result<()> {
-        if format.has_alpha() || mask {
-            return Ok(());
-        }
-        match self.inner.options().background {
-            Background::Color([.., 255]) | Background::Image(_) => Ok(()),
-            Background::Color(_) => Err(Error::Input(
+        let why = match self.inner.options().background.fits(format, product(mask)) {
+            Ok(()) => return Ok(()),
+            Err(NeedsOpaque::Translucent) => {
                 "JPEG has no alpha channel: bgcolor needs an opaque color (alpha 255) for jpg"
-                    .into(),
-            )),
-            Background::Transparent => Err(Error::Input(
+            }
+            Err(NeedsOpaque::Transparent) => {
                 "JPEG has no alpha channel: give bgcolor=(R, G, B, 255) for a jpg cutout, \
                  or only_mask=True"
-                    .into(),
-            )),
-        }
+            }
+        };
+        Err(Error::Input(why.into()))
     }
 }
 

@@ -26,6 +26,7 @@ use image::{DynamicImage, GrayImage, RgbaImage};
 use crate::Network;
 use crate::error::{Error, Result, ensure};
 use crate::gpu::GpuContext;
+use crate::io::Format;
 use crate::kernels::View;
 use crate::kernels::pixels::{self, Compose, ComposeParams, MaskParams, NormalizeParams};
 use crate::kernels::resample::{self, Image8, Resize};
@@ -46,6 +47,31 @@ pub enum Background {
     Color([u8; 4]),
     /// An image, scaled to cover each output (Lanczos, centered, cropped).
     Image(Arc<RgbaImage>),
+}
+
+impl Background {
+    /// Whether a `product` over this background can be written as
+    /// `format`: JPEG has no alpha channel, so a cutout there needs an
+    /// opaque background. Callers name the fix in their own option names.
+    pub fn fits(&self, format: Format, product: Product) -> std::result::Result<(), NeedsOpaque> {
+        if format.has_alpha() || product == Product::Mask {
+            return Ok(());
+        }
+        match self {
+            Self::Transparent => Err(NeedsOpaque::Transparent),
+            Self::Color([.., a]) if *a < 255 => Err(NeedsOpaque::Translucent),
+            Self::Color(_) | Self::Image(_) => Ok(()),
+        }
+    }
+}
+
+/// Why a background does not fit a format without alpha.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NeedsOpaque {
+    /// There is no background: the cutout is transparent around the subject.
+    Transparent,
+    /// The background color is not opaque.
+    Translucent,
 }
 
 /// What [`Remover::process`] makes.
@@ -409,4 +435,28 @@ fn compose_cpu(img: &RgbaImage, mask: &GrayImage, bg: &Background) -> RgbaImage 
 /// A [0, 1] value as rembg stores it: times 255, clipped, truncated.
 fn to8(v: f32) -> u8 {
     (v * 255.0).clamp(0.0, 255.0) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_jpeg_cutouts_need_an_opaque_background() {
+        let image = Background::Image(Arc::new(RgbaImage::new(1, 1)));
+        let (opaque, translucent) = (Background::Color([1, 2, 3, 255]), Background::Color([0; 4]));
+        for format in [Format::Png, Format::Webp] {
+            for bg in [&Background::Transparent, &translucent] {
+                assert_eq!(bg.fits(format, Product::Cutout), Ok(()));
+            }
+        }
+        for bg in [&Background::Transparent, &translucent, &opaque, &image] {
+            assert_eq!(bg.fits(Format::Jpg, Product::Mask), Ok(()));
+        }
+        let jpg = |bg: &Background| bg.fits(Format::Jpg, Product::Cutout);
+        assert_eq!(jpg(&Background::Transparent), Err(NeedsOpaque::Transparent));
+        assert_eq!(jpg(&translucent), Err(NeedsOpaque::Translucent));
+        assert_eq!(jpg(&opaque), Ok(()));
+        assert_eq!(jpg(&image), Ok(()));
+    }
 }

@@ -310,6 +310,11 @@ fn backgrounds_and_jpeg() {
     s.image("p.png", &DynamicImage::ImageRgb8(picture(50, 40)));
     let (_, err) = expect_code(s.remove(&["p.png", "-o", "p.jpg"]), 2);
     assert!(err.contains("--bg-color"), "{err}");
+    let (_, err) = expect_code(
+        s.remove(&["p.png", "-o", "p.jpg", "--bg-color", "9,9,9,128"]),
+        2,
+    );
+    assert!(err.contains("opaque color"), "{err}");
     expect_code(
         s.remove(&["p.png", "-o", "white.jpg", "--bg-color", "255,255,255"]),
         0,

@@ -295,11 +295,18 @@ fn limits_are_answered_and_named() {
     let base = &server.base;
 
     let big = vec![0u8; 150_000];
-    let cases: [(&str, &[u8], u16, &str); 4] = [
+    let cases: [(&str, &[u8], u16, &str); 6] = [
         ("", &big, 413, "--max-body-bytes"),
         ("", &wide, 413, "--max-pixels"),
         ("?format=gif", &small, 400, "format=gif"),
         ("?shadows=true", &small, 400, "unknown parameter `shadows`"),
+        ("?format=jpg", &small, 400, "opaque bg_color"),
+        (
+            "?format=jpg&bg_color=9,9,9,128",
+            &small,
+            400,
+            "opaque bg_color",
+        ),
     ];
     for (query, body, want, needle) in cases {
         let (status, _, reply) = post_v1(base, query, body);

@@ -22,7 +22,7 @@ use clap::Args;
 use u2cut::io::paths::{self, OutputNaming, Sink};
 use u2cut::io::{DEFAULT_MAX_PIXELS, DecodeOptions, Format};
 use u2cut::pipeline::{self, Files, StageTimes};
-use u2cut::remove::{Background, Product};
+use u2cut::remove::{NeedsOpaque, Product};
 use u2cut::shard::Shard;
 
 use super::{GlobalArgs, bail_input};
@@ -179,17 +179,15 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result<()> {
     let file_output = paths::file_output(&args.inputs, &naming_probe);
     let format = output_format(args, file_output.as_deref())?;
     let background = args.processing.background(&decode_options(global, args))?;
-    if format == Format::Jpg && product == Product::Cutout {
-        match &background {
-            Background::Transparent => bail_input!(
-                "JPEG has no alpha channel: give --bg-color or --bg-image for a jpg cutout, \
-                 or write --format png/webp (or --mask)"
-            ),
-            Background::Color([.., a]) if *a < 255 => bail_input!(
-                "JPEG has no alpha channel: --bg-color needs an opaque color (alpha 255) for jpg"
-            ),
-            _ => {}
-        }
+    match background.fits(format, product) {
+        Err(NeedsOpaque::Transparent) => bail_input!(
+            "JPEG has no alpha channel: give --bg-color or --bg-image for a jpg cutout, \
+             or write --format png/webp (or --mask)"
+        ),
+        Err(NeedsOpaque::Translucent) => bail_input!(
+            "JPEG has no alpha channel: --bg-color needs an opaque color (alpha 255) for jpg"
+        ),
+        Ok(()) => {}
     }
 
     let naming = OutputNaming {

@@ -322,9 +322,11 @@ fn v1_wanted(params: &[(String, String)]) -> Result<Wanted, Problem> {
     }
     wanted.options.crop = crop.then_some(margin);
     wanted.options.matting = refining.options();
-    if wanted.format == Format::Jpg
-        && wanted.product == Product::Cutout
-        && !matches!(wanted.options.background, Background::Color([.., 255]))
+    if wanted
+        .options
+        .background
+        .fits(wanted.format, wanted.product)
+        .is_err()
     {
         return Err(Problem::bad(
             "JPEG has no alpha channel: give an opaque bg_color for a jpeg cutout, or mask=true",
