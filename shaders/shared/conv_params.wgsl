@@ -140,9 +140,9 @@ fn store_output(n: u32, c: u32, pix: u32, v: f32) {
 // Output channels c0..c0+3 at pixel pix. Channels past the output's are
 // dropped (the padded weight blocks). The trip count is not a constant,
 // so Mesa keeps the loop: llvmpipe compiles each store and residual load
-// into a loop over its SIMD lanes, and the four unrolled copies per call
-// made the epilogue most of a conv pipeline's compile time (BENCHMARKS.md,
-// "Time to the first output").
+// into a loop over its SIMD lanes, and four unrolled copies per call cost
+// the Winograd kernel half its compile time (BENCHMARKS.md, "Time to the
+// first output").
 fn store4(n: u32, c0: u32, pix: u32, v: vec4<f32>) {
     for (var c = c0; c < min(p.dst.channels, c0 + 4u); c++) {
         store_output(n, c, pix, v[c - c0]);
